@@ -1,0 +1,66 @@
+"""Unit of work: one session, one transaction, the repositories that share it.
+
+`async with uow_factory() as uow: ...; await uow.commit()` - leaving without commit rolls back.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.db.repositories.accounts import ProfileRepository, UserRepository
+from core.db.repositories.admin import AdminRepository
+from core.db.repositories.ai_usage import AIUsageRepository
+from core.db.repositories.plans import PlanRepository, SubscriptionRepository
+from core.db.repositories.secrets import SecretsRepository
+from core.db.repositories.usage import UsageRepository
+
+
+class UnitOfWork:
+    """A transaction and the repositories bound to it."""
+
+    session: AsyncSession
+
+    def __init__(self, sessionmaker: async_sessionmaker[Any]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessionmaker()
+        s = self.session
+        self.users = UserRepository(s)
+        self.profiles = ProfileRepository(s)
+        self.plans = PlanRepository(s)
+        self.subscriptions = SubscriptionRepository(s)
+        self.usage = UsageRepository(s)
+        self.ai_usage = AIUsageRepository(s)
+        self.admin = AdminRepository(s)
+        self.secrets = SecretsRepository(s)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back whatever was not committed and, unlike rollback(), leaves the
+        # loaded objects readable (detached) for the caller.
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class UnitOfWorkFactory:
+    """Makes a fresh UnitOfWork per use; services hold this, never a live session."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[Any]) -> None:
+        self.sessionmaker = sessionmaker
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.sessionmaker)

@@ -1,0 +1,85 @@
+"""Shared fixtures: both database backends, a container wired to them, a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from core.bootstrap import Container, build
+from core.config import Settings
+from core.db.engine import make_engine
+from core.gateways.cipher import Cipher, new_key
+from tests import db
+from tests.fakes.clock import FakeClock
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI_REQUIRE_POSTGRES") and not db.pg_admin_url():
+        raise pytest.UsageError(f"CI_REQUIRE_POSTGRES is set but {db.PG_ENV} is not")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return db.make_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def pg_session_url() -> Iterator[str | None]:
+    """One migrated PostgreSQL database for the whole run (tables emptied per test)."""
+    if not db.pg_admin_url():
+        yield None
+        return
+    url = asyncio.run(db.create_pg_database())
+    asyncio.run(db.migrate_url(url))
+    yield url
+    asyncio.run(db.drop_pg_database(url))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres" and not db.pg_admin_url():
+        pytest.skip(db.PG_SKIP_REASON)
+    return str(request.param)
+
+
+@pytest.fixture
+async def db_url(
+    backend: str, tmp_path: Path, sqlite_template: Path, pg_session_url: str | None
+) -> str:
+    if backend == "sqlite":
+        return db.copy_sqlite(sqlite_template, tmp_path)
+    assert pg_session_url is not None
+    engine = make_engine(pg_session_url)
+    try:
+        await db.truncate_all(engine)
+    finally:
+        await engine.dispose()
+    return pg_session_url
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=db_url,
+        data_dir=str(tmp_path / "data"),
+        credentials_keys=new_key(),
+    )
+
+
+@pytest.fixture
+async def container(settings: Settings, clock: FakeClock) -> AsyncIterator[Container]:
+    c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or new_key()]))
+    yield c
+    await c.close()

@@ -1,0 +1,287 @@
+"""A fake OpenAI-compatible server over real HTTP: Chat Completions (plain and SSE) and models."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from itertools import count
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+ReplyFn = Callable[[dict[str, Any]], str]
+
+_ERRORS: dict[int, tuple[str, str | None]] = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+    500: ("server_error", None),
+    503: ("server_error", None),
+}
+
+
+def error_body(status: int, message: str | None = None) -> dict[str, Any]:
+    """An error body in the shape OpenAI sends."""
+    kind, code = _ERRORS.get(status, ("server_error", None))
+    text = message or f"Fake OpenAI error {status}."
+    return {"error": {"message": text, "type": kind, "param": None, "code": code}}
+
+
+def prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    """Usage the fake reports for a prompt: chars // 4 plus 3 per message and 3 for the reply."""
+    return sum(len(_text_of(m.get("content"))) // 4 + 3 for m in messages) + 3
+
+
+def completion_tokens(text: str) -> int:
+    """Usage the fake reports for an answer: chars / 4, rounded up."""
+    return (len(text) + 3) // 4
+
+
+def stream_pieces(text: str) -> list[str]:
+    """How the fake splits an answer into stream deltas: one word each, spaces in front."""
+    return re.findall(r"\s*\S+|\s+$", text)
+
+
+def echo_reply(body: dict[str, Any]) -> str:
+    """Default answer: echoes the last user message (as JSON in json mode)."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    last = _text_of(users[-1].get("content")) if users else ""
+    if (body.get("response_format") or {}).get("type") == "json_object":
+        return json.dumps({"echo": last})
+    return f"Echo: {last}"
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    headers: CIMultiDict[str]
+    body: dict[str, Any]
+
+
+@dataclass
+class _Script:
+    """How to answer one request; None fields fall back to the defaults."""
+
+    text: str | None = None
+    status: int = 200
+    error: dict[str, Any] | None = None
+    hang_s: float = 0.0
+    hang_mid_stream: bool = False
+    delta_delay_s: float = 0.0
+    finish_reason: str | None = None
+    refusal: str | None = None
+
+
+class FakeOpenAIServer:
+    """`async with FakeOpenAIServer() as srv:` then point a client at `srv.base_url`.
+
+    Each scripting call (reply, fail_next, hang_next, slow_next, empty_next, refuse_next) shapes one
+    request, in the order made; unscripted requests get `default_reply(body)`.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        models: tuple[str, ...] = ("gpt-4o-mini",),
+        default_reply: ReplyFn = echo_reply,
+    ) -> None:
+        self.api_key = api_key  # when set, other bearer tokens get a 401
+        self.models = models
+        self.default_reply = default_reply
+        self.include_usage = True  # False: behave like servers that ignore stream_options
+        self.requests: list[RecordedRequest] = []
+        self._scripts: deque[_Script] = deque()
+        self._ids = count(1)
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # -- scripting ---------------------------------------------------------------------
+
+    def reply(self, *texts: str, finish_reason: str = "stop") -> None:
+        """Answer the next requests with these texts, one each."""
+        self._scripts.extend(_Script(text=t, finish_reason=finish_reason) for t in texts)
+
+    def fail_next(self, status: int, body: dict[str, Any] | None = None) -> None:
+        """Answer the next request with this HTTP error (OpenAI error JSON by default)."""
+        self._scripts.append(_Script(status=status, error=body or error_body(status)))
+
+    def hang_next(
+        self, seconds: float, *, mid_stream: bool = False, text: str | None = None
+    ) -> None:
+        """Sleep before answering the next request (or after its first delta when streamed)."""
+        self._scripts.append(_Script(text=text, hang_s=seconds, hang_mid_stream=mid_stream))
+
+    def slow_next(self, delay_s: float, *, text: str | None = None) -> None:
+        """Stream the next answer with a pause before every delta (a slow, steady model)."""
+        self._scripts.append(_Script(text=text, delta_delay_s=delay_s))
+
+    def empty_next(self) -> None:
+        """Answer the next request with empty content."""
+        self._scripts.append(_Script(text=""))
+
+    def refuse_next(self, refusal: str = "I can't help with that.") -> None:
+        """Answer the next request with a refusal and no content."""
+        self._scripts.append(_Script(text="", refusal=refusal))
+
+    @property
+    def chat_requests(self) -> list[dict[str, Any]]:
+        """Bodies of the chat completion requests received, in order."""
+        return [r.body for r in self.requests if r.path.endswith("/chat/completions")]
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeOpenAIServer:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closing.set()  # wakes handlers that hang, so shutdown is quick
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- handlers ----------------------------------------------------------------------
+
+    async def _record(self, request: web.Request) -> dict[str, Any]:
+        body = await request.json() if request.can_read_body else {}
+        self.requests.append(
+            RecordedRequest(request.method, request.path, CIMultiDict(request.headers), body)
+        )
+        return body
+
+    def _unauthorized(self, request: web.Request) -> web.Response | None:
+        if self.api_key is None or request.headers.get("Authorization") == f"Bearer {self.api_key}":
+            return None
+        return web.json_response(error_body(401, "Incorrect API key provided."), status=401)
+
+    async def _models(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        if (denied := self._unauthorized(request)) is not None:
+            return denied
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
+        return web.json_response({"object": "list", "data": data})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await self._record(request)
+        if (denied := self._unauthorized(request)) is not None:
+            return denied
+        script = self._scripts.popleft() if self._scripts else _Script()
+        if script.hang_s and not (script.hang_mid_stream and body.get("stream")):
+            await self._sleep(script.hang_s)
+        if script.status != 200:
+            return web.json_response(script.error, status=script.status)
+        text, finish = self._answer(body, script)
+        if body.get("stream"):
+            return await self._stream(request, body, script, text, finish)
+        return web.json_response(self._completion(body, script, text, finish))
+
+    def _answer(self, body: dict[str, Any], script: _Script) -> tuple[str, str]:
+        """The text to send and its finish_reason, cut at the token cap like a real model."""
+        text = self.default_reply(body) if script.text is None else script.text
+        finish = script.finish_reason or "stop"
+        cap = body.get("max_completion_tokens") or body.get("max_tokens")
+        if cap is not None and completion_tokens(text) > cap:
+            text, finish = text[: cap * 4], "length"
+        return text, finish
+
+    def _envelope(self, body: dict[str, Any], kind: str) -> dict[str, Any]:
+        return {
+            "id": f"chatcmpl-fake{next(self._ids)}",
+            "object": kind,
+            "created": int(time.time()),
+            "model": body.get("model", "unknown"),
+            "system_fingerprint": "fp_fake",
+        }
+
+    def _usage(self, body: dict[str, Any], text: str) -> dict[str, int]:
+        prompt = prompt_tokens(body.get("messages", []))
+        answer = completion_tokens(text)
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": answer,
+            "total_tokens": prompt + answer,
+        }
+
+    def _completion(
+        self, body: dict[str, Any], script: _Script, text: str, finish: str
+    ) -> dict[str, Any]:
+        message = {"role": "assistant", "content": text, "refusal": script.refusal}
+        choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
+        usage = self._usage(body, text + (script.refusal or ""))
+        return {**self._envelope(body, "chat.completion"), "choices": [choice], "usage": usage}
+
+    async def _stream(
+        self, request: web.Request, body: dict[str, Any], script: _Script, text: str, finish: str
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        with_usage = self.include_usage and bool(
+            (body.get("stream_options") or {}).get("include_usage")
+        )
+        base = self._envelope(body, "chat.completion.chunk")
+        extra: dict[str, Any] = {"usage": None} if with_usage else {}
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": "", "refusal": None}]
+        deltas += [{"content": piece} for piece in stream_pieces(text)]
+        if script.refusal:
+            deltas.append({"refusal": script.refusal})
+        try:
+            for i, delta in enumerate(deltas):
+                if script.delta_delay_s:
+                    await self._sleep(script.delta_delay_s)
+                choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+                await _send(response, {**base, "choices": [choice], **extra})
+                if script.hang_mid_stream and i == min(1, len(deltas) - 1):
+                    await self._sleep(script.hang_s)
+            last = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}
+            await _send(response, {**base, "choices": [last], **extra})
+            if with_usage:
+                usage = self._usage(body, text + (script.refusal or ""))
+                await _send(response, {**base, "choices": [], "usage": usage})
+            await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the client gave up (timeout); nothing to finish
+        return response
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake at shutdown so tests never wait for a hang to end."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), timeout=seconds)
+
+
+async def _send(response: web.StreamResponse, chunk: Mapping[str, Any]) -> None:
+    await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
