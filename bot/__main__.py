@@ -77,10 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "keys":
             job = lambda: _keys_rotate(settings)  # noqa: E731
         else:
-            from bot import app
+            from bot.app import start as start_mode
 
             settings.check_for_start()
-            job = lambda: app.start(settings, args.command)  # noqa: E731
+            job = lambda: start_mode(settings, args.command)  # noqa: E731
         asyncio.run(job())
         return 0
     except AppError as exc:

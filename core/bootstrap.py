@@ -14,6 +14,7 @@ from core.db.engine import make_engine, make_sessionmaker
 from core.db.uow import UnitOfWorkFactory
 from core.gateways.cipher import Cipher, load_cipher
 from core.services.accounts import AccountService
+from core.services.admin import AdminService
 from core.services.ai_usage import AIUsageService
 from core.services.feature_gate import FeatureGate
 
@@ -31,6 +32,7 @@ class Container:
     accounts: AccountService
     gate: FeatureGate
     ai_usage: AIUsageService
+    admin: AdminService
     extras: dict[str, Any] = field(default_factory=dict)
 
     def services(self) -> dict[str, Any]:
@@ -40,6 +42,7 @@ class Container:
             "accounts": self.accounts,
             "gate": self.gate,
             "ai_usage": self.ai_usage,
+            "admin": self.admin,
             **self.extras,
         }
 
@@ -62,4 +65,5 @@ def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Con
         accounts=AccountService(uow, clock=clock),
         gate=FeatureGate(uow, clock=clock),
         ai_usage=AIUsageService(uow, prices=settings.ai_prices, clock=clock),
+        admin=AdminService(uow, clock=clock),
     )

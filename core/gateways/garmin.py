@@ -303,7 +303,9 @@ class GarminConnectGateway:
             # credentials, signing every user into the same Garmin account.
             raise ConfigError("GARMINTOKENS is set; unset it: each user has their own tokens.")
         self._factory = client_factory
-        self._pending: PendingLogins[_PendingLogin] = pending or PendingLogins()
+        self._pending: PendingLogins[_PendingLogin] = (
+            pending if pending is not None else PendingLogins()
+        )
         self._is_cn = is_cn
 
     async def login(self, email: str, password: str, *, pending_key: str) -> LoginResult:

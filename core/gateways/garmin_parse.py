@@ -116,7 +116,7 @@ def parse_activity(item: dict[str, Any]) -> GarminActivity:
         activity_id=raw_id,
         start_time=_start_time(item),
         sport=str(_dig(item, "activityType", "typeKey") or "other"),
-        name=name.strip() or None if isinstance(name, str) else None,
+        name=(name.strip() or None) if isinstance(name, str) else None,
         duration_s=_num(item.get("duration")),
         distance_m=_num(item.get("distance")),
         manual=item.get("manualActivity") is True,
@@ -278,7 +278,7 @@ def collect_wellness(day: date, fetch: Callable[[str], Any]) -> Wellness:
     if len(unreachable) == len(PRIMARY_METRICS):
         raise unreachable[-1]  # Garmin is down, not merely missing a figure
     wellness = parse_wellness(day, **payloads)
-    # The cheaper fallbacks are asked only for what the main payloads left empty.
+    # Each fallback costs one more request: ask only for what the main payloads left empty.
     missing = [m for m, attr in FALLBACK_METRICS.items() if getattr(wellness, attr) is None]
     for metric in missing:
         get(metric)

@@ -211,8 +211,6 @@ def _laps_of(
     return tuple(laps[lo:hi])
 
 
-
-
 def _check_envelope(data: bytes) -> bool:
     """Refuse what is plainly not a readable FIT file; return whether it is cut short."""
     if not data:

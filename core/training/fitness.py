@@ -45,9 +45,8 @@ def compute_fitness(
     if before and before[-1].date != start - _ONE_DAY:
         raise ValueError("history must end the day before start")
     # CTL of the previous RAMP_DAYS days, oldest first; days before any data count as 0.
-    recent = [0.0] * RAMP_DAYS
-    for i, row in enumerate(before[-RAMP_DAYS:]):
-        recent[RAMP_DAYS - len(before[-RAMP_DAYS:]) + i] = row.ctl
+    tail = before[-RAMP_DAYS:]
+    recent = [0.0] * (RAMP_DAYS - len(tail)) + [row.ctl for row in tail]
     last = before[-1] if before else None
     ctl = last.ctl if last else 0.0
     atl = last.atl if last else 0.0

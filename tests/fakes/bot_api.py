@@ -137,11 +137,12 @@ class FakeBotAPI:
         self._allowed = frozenset(self.spec.update_types) - _OPT_IN_UPDATES
         self._skipped: set[int] = set()
         self._poller: asyncio.Future[str] | None = None
+        self._polling = asyncio.Event()
         self._files: dict[str, _File] = {}
         self._paths: dict[str, _File] = {}
         self._file_seq = count(1)
         self._last_id: dict[Any, int] = {}
-        self._sent: dict[tuple[Any, int], Params] = {}
+        self._sent: dict[tuple[Any, Any], Params] = {}
         self._message_methods = frozenset(
             n for n, m in self.spec.methods.items()
             if n.startswith(_SENDS) and {"Message", "Array of Message", "MessageId",
@@ -207,6 +208,10 @@ class FakeBotAPI:
         """Whether a getUpdates long poll is waiting right now."""
         return self._poller is not None and not self._poller.done()
 
+    async def wait_until_polling(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until a getUpdates long poll is waiting on the server."""
+        await asyncio.wait_for(self._polling.wait(), timeout)
+
     def feed(self, update: Params) -> Params:
         """Queue an update for getUpdates; assigns update_id and returns the queued dict."""
         queued = {"update_id": self._next_update_id,
@@ -228,14 +233,20 @@ class FakeBotAPI:
         return [self.feed(x) for x in batch]
 
     def add_file(
-        self, content: bytes, *, file_name: str = "file", mime_type: str = "application/octet-stream",
+        self,
+        content: bytes,
+        *,
+        file_name: str = "file",
+        mime_type: str = "application/octet-stream",
         folder: str = "documents",
     ) -> Params:
         """Register a downloadable file; returns its Document dict for a document message."""
         n = next(self._file_seq)
         ext = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
-        doc = {"file_id": f"BQACAgIAAxkBAAIF{n:06d}FakeFileId", "file_unique_id": f"AgADF{n:06d}",
-               "file_name": file_name, "mime_type": mime_type, "file_size": len(content)}
+        doc: dict[str, Any] = {
+            "file_id": f"BQACAgIAAxkBAAIF{n:06d}FakeFileId", "file_unique_id": f"AgADF{n:06d}",
+            "file_name": file_name, "mime_type": mime_type, "file_size": len(content),
+        }
         stored = _File(doc, f"{folder}/file_{n}.{ext}", content)
         self._files[doc["file_id"]] = self._paths[stored.path] = stored
         return dict(doc)
@@ -252,7 +263,9 @@ class FakeBotAPI:
         """The next send to this chat answers 429 with retry_after=seconds, once."""
         self._retry_once[chat_id] = seconds
 
-    def fail_next(self, method: str, status: int = 500, description: str = "Internal Server Error") -> None:
+    def fail_next(
+        self, method: str, status: int = 500, description: str = "Internal Server Error"
+    ) -> None:
         """The next call of `method` answers this error (queued: call again to fail more)."""
         self._fail_next.setdefault(method, deque()).append((status, description))
 
@@ -267,14 +280,15 @@ class FakeBotAPI:
         return [r.params.get("text", "") for r in pool if r.ok and r.method == "sendMessage"]
 
     async def wait_for(
-        self, method: str, count: int = 1, timeout: float = 5.0,
+        self, method: str, count: int = 1, timeout: float = 5.0,  # noqa: ASYNC109 (test helper)
         predicate: Callable[[Recorded], bool] | None = None,
     ) -> list[Recorded]:
         """Wait until `count` requests of `method` (matching predicate) arrived; returns them."""
         matched = [r for r in self._by_method.get(method, ()) if predicate is None or predicate(r)]
         if len(matched) >= count:
             return matched
-        waiter = _Waiter(method, count, predicate, matched, asyncio.get_running_loop().create_future())
+        done = asyncio.get_running_loop().create_future()
+        waiter = _Waiter(method, count, predicate, matched, done)
         self._waiters.append(waiter)
         try:
             await asyncio.wait_for(waiter.done, timeout)
@@ -406,6 +420,7 @@ class FakeBotAPI:
         if self._poller is not None and not self._poller.done():
             self._poller.set_result("conflict")
         poller = self._poller = asyncio.get_running_loop().create_future()
+        self._polling.set()
         try:
             reason = await asyncio.wait_for(poller, wait)
         except TimeoutError:
@@ -413,6 +428,7 @@ class FakeBotAPI:
         finally:
             if self._poller is poller:
                 self._poller = None
+                self._polling.clear()
         if reason == "conflict":
             raise ApiError(409, "Conflict: terminated by other getUpdates request; "
                                 "make sure that only one bot instance is running")
@@ -500,8 +516,14 @@ class FakeBotAPI:
         returns = self.spec.methods[method].returns
         if "Message" in returns and "chat_id" in p and "message_id" not in p:
             return self._new_message(p["chat_id"], caption=_visible(p, "caption"))
+        if returns == ("Array of Message",) and "chat_id" in p:  # an album: one per item
+            return [self._new_message(p["chat_id"], caption=_visible(m, "caption"))
+                    for m in p.get("media") or [{}] if isinstance(m, dict)]
         if returns == ("MessageId",) and "chat_id" in p:
             return {"message_id": self._new_message(p["chat_id"])["message_id"]}
+        if returns == ("Array of MessageId",) and "chat_id" in p:
+            return [{"message_id": self._new_message(p["chat_id"])["message_id"]}
+                    for _ in p.get("message_ids") or []]
         if "Boolean" in returns:
             return True
         if returns == ("String",):

@@ -42,6 +42,7 @@ class FieldSpec:
     max_len: int | None = None
     in_bytes: bool = False
     after_entities: bool = False
+    attachable: bool = False  # a String that may be "attach://<part>", decoded to the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,7 @@ def _field(raw: dict[str, Any]) -> FieldSpec:
         max_len=int(limit.group(2)) if limit else None,
         in_bytes=bool(limit and limit.group(3) == "bytes"),
         after_entities="after entities parsing" in desc,
+        attachable="attach://" in desc,
     )
 
 
@@ -199,6 +201,8 @@ class BotApiSpec:
                 out.append(Problem(f"{where}: unknown {'parameter' if top else 'field'} {key!r}"))
                 continue
             path = f"{where}.{key}"
+            if field.attachable and is_file(value):
+                continue
             self._check_types(field.types, value, path, out)
             if isinstance(value, str):
                 self._check_string(field, value, obj, path, out)
@@ -230,7 +234,8 @@ class BotApiSpec:
             if isinstance(mode, str) and mode.lower() == "html":
                 visible, error = parse_html(value)
                 if error is not None:
-                    out.append(Problem(f"{path}: {error}", f"Bad Request: can't parse entities: {error}"))
+                    out.append(Problem(f"{path}: {error}",
+                                       f"Bad Request: can't parse entities: {error}"))
                     return
                 size = len(visible)
         if not (field.min_len or 0) <= size <= field.max_len:
@@ -246,18 +251,21 @@ class BotApiSpec:
                 f"Bad Request: {error}",
             ))
 
-    def _check_types(self, types: tuple[str, ...], value: Any, where: str, out: list[Problem]) -> None:
+    def _check_types(
+        self, types: tuple[str, ...], value: Any, where: str, out: list[Problem]
+    ) -> None:
         if len(types) == 1:
             self._check_type(types[0], value, where, out)
             return
-        attempts: list[list[Problem]] = []
+        best: list[Problem] | None = None
         for name in types:
             found: list[Problem] = []
             self._check_type(name, value, where, found)
             if not found:
                 return
-            attempts.append(found)
-        out.extend(min(attempts, key=len))
+            if best is None or len(found) < len(best):
+                best = found  # report against the type it came closest to
+        out.extend(best or [])
 
     def _check_type(self, name: str, value: Any, where: str, out: list[Problem]) -> None:
         if name.startswith("Array of "):
@@ -310,7 +318,8 @@ def _decode(raw: str, types: tuple[str, ...] | None, files: dict[str, dict[str, 
             return raw.lower() == "true"
         if name not in _PRIMITIVES and raw[:1] in ("{", "["):
             try:
-                return _attach(json.loads(raw), files)
+                value = json.loads(raw)
+                return _attach(value, files) if files and "attach://" in raw else value
             except ValueError:
                 return raw  # left as a string: the type check reports it
     return raw

@@ -153,7 +153,7 @@ class FakeGarmin:
         self.accounts: dict[str, FakeAccount] = {}
         self.calls: list[tuple[Any, ...]] = []  # never holds a password or a token
         self.downloads_served = 0
-        self._pending: PendingLogins[_Pending] = pending or PendingLogins()
+        self._pending: PendingLogins[_Pending] = pending if pending is not None else PendingLogins()
         self._tokens: dict[str, str] = {}  # valid bundle -> email
         self._serial = itertools.count(1)
         self._ids = itertools.count(21_000_000_001)
@@ -237,7 +237,9 @@ class FakeGarmin:
         self._rotate_next = True
 
     def rate_limit_login(self, times: int = 1) -> None:
-        self._login_faults += [GarminConnectTooManyRequestsError("All login strategies 429")] * times
+        self._login_faults += [
+            GarminConnectTooManyRequestsError("All login strategies 429")
+        ] * times
 
     def rate_limit_next_data_call(self, style: RateLimitStyle = "connection_error_429") -> None:
         self._data_faults.append(_rate_limit_error(style))

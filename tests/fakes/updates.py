@@ -85,8 +85,10 @@ def document_message(
     document: dict[str, Any], *, caption: str | None = None, chat_id: int = DEFAULT_USER_ID
 ) -> dict[str, Any]:
     """An Update with a file sent as a document (pass FakeBotAPI.add_file's result)."""
-    extra = {"caption": caption} if caption else {}
-    return {"message": message(chat_id, document=document, **extra)}
+    msg = message(chat_id, document=document)
+    if caption:
+        msg["caption"] = caption
+    return {"message": msg}
 
 
 def callback_query(

@@ -1,0 +1,42 @@
+"""/admin for ADMIN_CHAT_IDS only: users, activity, Pro count, AI cost, failed syncs."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from bot.views import esc
+from core.config import Settings
+from core.services.accounts import Account
+from core.services.admin import AdminService
+
+router = Router(name=__name__)
+COMMANDS: list[str] = []  # not in the public menu
+
+
+def usd(cents: float) -> str:
+    return f"${cents / 100:.2f}"
+
+
+@router.message(Command("admin"))
+async def admin(
+    message: Message, account: Account, settings: Settings, admin: AdminService
+) -> None:
+    """Operator figures; everyone else is told the command does not exist."""
+    if account.chat_id not in settings.admin_ids:
+        await message.answer("I don't know that command. Send /help for what I can do.")
+        return
+    s = await admin.stats()
+    models = (
+        "\n".join(f"  {esc(m)}: {usd(c)}" for m, c in sorted(s.ai_cost_by_model_month.items()))
+        or "  none"
+    )
+    await message.answer(
+        "<b>Admin</b>\n"
+        f"Users: {s.users} (active today {s.active_today}, blocked {s.blocked})\n"
+        f"Pro: {s.pro}\n"
+        f"AI cost today: {usd(s.ai_cost_today_cents)}, this month: {usd(s.ai_cost_month_cents)}\n"
+        f"By model this month:\n{models}\n"
+        f"Failed syncs today: {s.failed_syncs_today}"
+    )

@@ -1,0 +1,120 @@
+"""Text and keyboards: HTML parse mode, every outside string escaped, split at 4096."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from core.errors import LimitReached
+
+MAX_TEXT = 4096
+
+FEATURE_NAMES = {
+    "ai_chat": ("AI chat messages", "today"),
+    "ai_analysis": ("AI workout analyses", "this month"),
+    "ai_workout": ("AI workouts", "this month"),
+    "ai_plan": ("active AI training plans", ""),
+}
+
+
+class UpgradeCb(CallbackData, prefix="upg"):
+    source: str = "limit"
+
+
+def esc(value: object) -> str:
+    """Escape any user or model text for HTML parse mode."""
+    return html.escape(str(value), quote=False)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split on paragraph boundaries, then lines, then hard, so each part fits Telegram."""
+    if len(text) <= limit:
+        return [text] if text else []
+    parts: list[str] = []
+    current = ""
+    for block in _blocks(text, limit):
+        joined = f"{current}\n\n{block}" if current else block
+        if len(joined) <= limit:
+            current = joined
+        else:
+            if current:
+                parts.append(current)
+            current = block
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _blocks(text: str, limit: int) -> list[str]:
+    blocks: list[str] = []
+    for para in text.split("\n\n"):
+        if len(para) <= limit:
+            blocks.append(para)
+            continue
+        line_buf = ""
+        for line in para.split("\n"):
+            while len(line) > limit:  # a single line longer than a message: cut it
+                if line_buf:
+                    blocks.append(line_buf)
+                    line_buf = ""
+                blocks.append(line[:limit])
+                line = line[limit:]
+            candidate = f"{line_buf}\n{line}" if line_buf else line
+            if len(candidate) <= limit:
+                line_buf = candidate
+            else:
+                blocks.append(line_buf)
+                line_buf = line
+        if line_buf:
+            blocks.append(line_buf)
+    return blocks
+
+
+def upgrade_keyboard(source: str = "limit") -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text="⭐ Upgrade to Pro", callback_data=UpgradeCb(source=source).pack()
+                )
+            ]
+        ]
+    )
+
+
+def when(moment: datetime, tz: str, now: datetime) -> str:
+    """A reset time in the user's zone, with how long until it."""
+    local = moment.astimezone(ZoneInfo(tz))
+    minutes = max(0, int((moment - now).total_seconds() // 60))
+    hours, mins = divmod(minutes, 60)
+    wait = f"{hours} h {mins} min" if hours < 48 else f"{hours // 24} days"
+    day = local.strftime("%H:%M") if hours < 24 else local.strftime("%d %b %H:%M")
+    return f"{day} ({esc(tz)}), in {wait}"
+
+
+def limit_text(err: LimitReached, tz: str, now: datetime) -> str:
+    """What ran out, when it resets, and what Pro gives."""
+    name, period = FEATURE_NAMES.get(err.feature, (err.feature, ""))
+    if err.feature == "ai_plan":
+        text = (
+            f"The Free plan keeps {err.limit} active AI training plan. "
+            "Cancel the current one with /plan cancel, or upgrade."
+        )
+    else:
+        text = f"You have used all {err.limit} {name} {period} on the Free plan."
+        if err.resets_at is not None:
+            text += f"\nThey reset at {when(err.resets_at, tz, now)}."
+    return text + "\n\n<b>Pro</b> ($9.99/month) makes every AI feature unlimited."
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    total = int(round(seconds))
+    h, rem = divmod(total, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -1,0 +1,83 @@
+"""The real bot, polling a fake Bot API server over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+
+from bot.app import set_commands
+from bot.dispatcher import build_dispatcher
+from bot.telegram import make_bot
+from core.bootstrap import Container
+from tests.fakes.bot_api import FakeBotAPI, Recorded
+from tests.fakes.updates import DEFAULT_USER_ID
+
+
+class BotHarness:
+    """Feeds updates and waits for what the bot sends back."""
+
+    def __init__(self, api: FakeBotAPI, bot: Bot, dp: Dispatcher, container: Container) -> None:
+        self.api = api
+        self.bot = bot
+        self.dp = dp
+        self.container = container
+
+    def feed(self, update: dict[str, Any]) -> None:
+        self.api.feed(update)
+
+    async def texts_after(
+        self,
+        update: dict[str, Any],
+        count: int = 1,
+        *,
+        chat_id: int = DEFAULT_USER_ID,
+        timeout: float = 10.0,
+    ) -> list[str]:
+        """Feed one update and return the next `count` texts sent to that chat."""
+        before = len(self.api.sent_texts(chat_id))
+        self.api.feed(update)
+        await self.api.wait_for(
+            "sendMessage",
+            count=before + count,
+            timeout=timeout,
+            predicate=lambda r: r.ok and _chat(r) == chat_id,
+        )
+        return self.api.sent_texts(chat_id)[before : before + count]
+
+    def last_markup(self, chat_id: int = DEFAULT_USER_ID) -> dict[str, Any] | None:
+        sends = [r for r in self.api.messages_by_chat.get(chat_id, []) if r.method == "sendMessage"]
+        return sends[-1].params.get("reply_markup") if sends else None
+
+
+def _chat(r: Recorded) -> Any:
+    return r.params.get("chat_id")
+
+
+@contextlib.asynccontextmanager
+async def running_bot(container: Container, api: FakeBotAPI) -> AsyncIterator[BotHarness]:
+    """Start polling against `api`; stop it and close the session afterwards."""
+    bot = make_bot(container.settings, token=api.token)
+    dp = build_dispatcher(container, bot_username=api.bot_username)
+    await set_commands(bot)
+    task = asyncio.create_task(
+        dp.start_polling(
+            bot,
+            polling_timeout=1,
+            handle_signals=False,
+            close_bot_session=False,
+            allowed_updates=dp.resolve_used_update_types(),
+        )
+    )
+    try:
+        await api.wait_until_polling(timeout=10)
+        yield BotHarness(api, bot, dp, container)
+    finally:
+        with contextlib.suppress(RuntimeError):
+            await dp.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+        await bot.session.close()
