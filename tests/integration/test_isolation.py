@@ -1,0 +1,111 @@
+"""Multi-tenant isolation: no repository read for user A returns a row of user B.
+
+Every public repository method is listed below, either as a read called with user A's id or
+as a write/operator method with the reason it is not a per-user read, so a new repository
+method cannot slip in without being checked.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.bootstrap import Container
+from core.db.uow import UnitOfWork
+from core.services.feature_gate import Feature
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+Read = Callable[[UnitOfWork, int], Awaitable[Any]]
+
+READS: dict[str, Read] = {
+    "users.get": lambda w, u: w.users.get(u),
+    "profiles.get": lambda w, u: w.profiles.get(u),
+    "subscriptions.get": lambda w, u: w.subscriptions.get(u),
+    "subscriptions.with_plan": lambda w, u: w.subscriptions.with_plan(u),
+    "usage.used": lambda w, u: w.usage.used(u, "ai_chat", date(2026, 11, 25)),
+    "usage.ai_totals": lambda w, u: w.usage.ai_totals(u, date(2026, 11, 1)),
+    "ai_usage.for_user": lambda w, u: w.ai_usage.for_user(u, since=EPOCH),
+    "ai_usage.count_for_user": lambda w, u: w.ai_usage.count_for_user(u),
+}
+NOT_PER_USER_READS = {
+    "users.by_chat": "looks up the account by its own chat id",
+    "users.create_for_chat": "write",
+    "users.update_fields": "write",
+    "users.touch": "write",
+    "users.delete_everything": "write (tested in test_accounts)",
+    "profiles.upsert": "write",
+    "plans.by_code": "shared plan rows, no user data",
+    "plans.all": "shared plan rows, no user data",
+    "subscriptions.upsert": "write",
+    "subscriptions.by_stripe_customer": "maps a Stripe webhook to its user",
+    "subscriptions.by_stripe_subscription": "maps a Stripe webhook to its user",
+    "usage.try_increment": "write",
+    "usage.decrement": "write",
+    "usage.add_ai_totals": "write",
+    "ai_usage.add_once": "write",
+    "admin.stats": "operator aggregates, returns counts only",
+    "secrets.reencrypt_all": "operator key rotation, returns a count",
+}
+
+
+def _rows(value: Any) -> list[Any]:
+    """Every ORM-like object inside a result (lists, tuples, single objects)."""
+    if value is None or isinstance(value, int | float | str | bool):
+        return []
+    if isinstance(value, list | tuple | set):
+        return [row for item in value for row in _rows(item)]
+    return [value]
+
+
+def _owner(row: Any) -> int | None:
+    if hasattr(row, "user_id"):
+        return int(row.user_id)
+    if type(row).__name__ == "User":
+        return int(row.id)
+    return None
+
+
+async def test_every_repository_method_is_classified(container: Container) -> None:
+    async with container.uow() as uow:
+        names = {
+            f"{attr}.{name}"
+            for attr, repo in vars(uow).items()
+            if attr != "session" and not attr.startswith("_")
+            for name, fn in inspect.getmembers(type(repo), inspect.isfunction)
+            if not name.startswith("_") and name not in ("insert",)
+        }
+    missing = names - set(READS) - set(NOT_PER_USER_READS)
+    assert not missing, f"classify these repository methods: {sorted(missing)}"
+
+
+async def _seed(c: Container, chat_id: int, n: int) -> int:
+    uid = (await c.accounts.get_or_create(chat_id)).id
+    await c.accounts.update_profile(uid, hr_max=150 + n)
+    for i in range(n):
+        await c.gate.check_and_increment(uid, Feature.AI_CHAT)
+        await c.ai_usage.log_usage(
+            request_id=f"{chat_id}-{i}", user_id=uid, model_id="m", input_tokens=i,
+            output_tokens=i, analysis_type="chat", latency_ms=1, status="ok",
+        )
+    return uid
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a_rows=st.integers(0, 3), b_rows=st.integers(1, 4), chat_a=st.integers(1, 10**12))
+async def test_reads_for_a_never_return_b(
+    container: Container, a_rows: int, b_rows: int, chat_a: int
+) -> None:
+    chat_b = chat_a + 1
+    a = await _seed(container, chat_a, a_rows)
+    b = await _seed(container, chat_b, b_rows)
+    async with container.uow() as uow:
+        for name, read in READS.items():
+            for row in _rows(await read(uow, a)):
+                assert _owner(row) in (a, None), f"{name} returned a row of user {b}"
+    await container.accounts.delete_everything(a)
+    await container.accounts.delete_everything(b)
