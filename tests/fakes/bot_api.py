@@ -115,6 +115,7 @@ class FakeBotAPI:
     ) -> None:
         self.spec = spec or BotApiSpec.load()
         self.token = u.DEFAULT_TOKEN
+        self._bot_id = u.DEFAULT_BOT_ID  # from the token of the request being answered
         self.bot_username = bot_username
         self.requests: list[Recorded] = []
         self.messages_by_chat: dict[int | str, list[Recorded]] = {}
@@ -197,8 +198,8 @@ class FakeBotAPI:
 
     @property
     def me(self) -> Params:
-        """The bot's User object, id taken from the default token."""
-        return {**u.bot_user(int(self.token.split(":")[0]), username=self.bot_username),
+        """The bot's User object; its id is the number in the token, as on Telegram."""
+        return {**u.bot_user(self._bot_id, username=self.bot_username),
                 "can_join_groups": True, "can_read_all_group_messages": False,
                 "supports_inline_queries": False, "can_connect_to_business": False,
                 "has_main_web_app": False}
@@ -315,6 +316,7 @@ class FakeBotAPI:
         except ApiError as e:
             self._record(Recorded(method, {}, at, e.status))
             return _json(e.status, e.body())
+        self._bot_id = int(request.match_info["token"].split(":")[0])
         try:
             result = await self._answer(method, params)
         except ApiError as e:

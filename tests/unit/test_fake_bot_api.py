@@ -23,6 +23,7 @@ from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     LabeledPrice,
 )
 
@@ -142,6 +143,22 @@ async def test_uploaded_document_is_recorded_and_downloadable(bot: Bot, api: Fak
     data = await bot.download_file(file.file_path)
     assert data is not None and data.read() == b"date,tss\n"
     assert api.violations == []
+
+
+async def test_album_upload_resolves_attached_files(bot: Bot, api: FakeBotAPI) -> None:
+    photos = [InputMediaPhoto(media=BufferedInputFile(bytes([i]) * 10, f"{i}.png")) for i in (1, 2)]
+    sent = await bot.send_media_group(CHAT, list[Any](photos))
+    items = api.calls("sendMediaGroup")[0].params["media"]
+    assert [m["media"]["content"] for m in items] == [b"\x01" * 10, b"\x02" * 10]
+    assert len(sent) == 2 and api.violations == []
+
+
+async def test_json_body_and_any_token_are_accepted(api: FakeBotAPI) -> None:
+    url = f"{api.base_url}/bot42:other-token/sendMessage"
+    async with aiohttp.ClientSession() as s, s.post(url, json={"chat_id": 7, "text": "hi"}) as r:
+        body = await r.json()
+    assert body["ok"] and body["result"]["from"]["id"] == 42
+    assert api.sent_texts(7) == ["hi"]
 
 
 async def test_rate_limit_answers_429_as_retry_after() -> None:

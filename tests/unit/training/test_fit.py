@@ -15,7 +15,8 @@ from core.training.load import normalized_power
 from tests.fit_files import ACTIVITY_FILES, FIT_DIR, encode_fit, fit_bytes, needs_fit_files
 
 # file -> per session: sport, timer s, distance m, avg HR, max HR, avg W (README table)
-EXPECTED = {
+Row = tuple[str, float, float, int | str | None, int | str | None, int | None]
+EXPECTED: dict[str, list[Row]] = {
     "2013-02-06-12-11-14.fit": [("running", 2625, 4835, 147, 171, None)],
     "Edge810-Vector-2013-08-16-15-35-10.fit": [("cycling", 4700, 41339, 154, 176, 276)],
     "sample-activity.fit": [("cycling", 10699, 88797, 166, 191, None)],
@@ -112,9 +113,7 @@ def test_record_series_match_the_records_csv(name: str) -> None:
     assert [(rel(r["timestamp"]), float(r["distance"])) for r in rows] == list(session.distance)
     expected_speed = [pytest.approx((rel(r["timestamp"]), float(r["speed"]))) for r in rows]
     assert list(session.speed) == expected_speed
-    assert [a for _, a in session.altitude] == pytest.approx(
-        [float(r["altitude"]) for r in rows]
-    )
+    assert [a for _, a in session.altitude] == pytest.approx([float(r["altitude"]) for r in rows])
 
 
 def test_results_survive_pickling_for_a_process_pool() -> None:
@@ -228,12 +227,17 @@ def test_non_activity_types_are_refused_even_with_records() -> None:
 
 
 def test_implausible_samples_are_dropped() -> None:
-    records = [{"t": 0, "heart_rate": 120, "power": 200}, {"t": 1, "heart_rate": 254, "power": 65000},
-               {"t": 2, "heart_rate": 121, "power": 210}]  # fmt: skip
+    records = [
+        {"t": 0, "heart_rate": 120, "power": 200},
+        {"t": 1, "heart_rate": 254, "power": 65000},
+        {"t": 2, "heart_rate": 121, "power": 210},
+    ]
     sessions = [{"start_time": START, "timestamp": START + timedelta(seconds=2),
                  "total_timer_time": 2.0, "sport": "cycling"}]  # fmt: skip
 
-    decoded: DecodedFile = decode_activity(encode_fit(start=START, records=records, sessions=sessions))
+    decoded: DecodedFile = decode_activity(
+        encode_fit(start=START, records=records, sessions=sessions)
+    )
 
     assert decoded.sessions[0].hr == ((0.0, 120.0), (2.0, 121.0))
     assert decoded.sessions[0].power == ((0.0, 200.0), (2.0, 210.0))

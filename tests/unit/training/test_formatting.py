@@ -13,7 +13,9 @@ from core.training.formatting import (
 )
 
 
-@pytest.mark.parametrize(("s", "text"), [(0, "0:00"), (59.6, "1:00"), (2712, "45:12"), (3909, "1:05:09")])
+@pytest.mark.parametrize(
+    ("s", "text"), [(0, "0:00"), (59.6, "1:00"), (2712, "45:12"), (3909, "1:05:09")]
+)
 def test_format_duration(s: float, text: str) -> None:
     assert format_duration(s) == text
 

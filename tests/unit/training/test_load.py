@@ -42,7 +42,9 @@ def test_banister_trimp_of_a_known_case() -> None:
     # dHR = (130 - 60) / (200 - 60) = 0.5 for 30 min:
     # men 30 x 0.5 x 0.64 e^0.96 = 25.0723, women 30 x 0.5 x 0.86 e^0.835 = 29.7321
     hr = constant(130, 1800)
-    assert banister_trimp(hr, hr_rest=60, hr_max=200, sex="male") == pytest.approx(25.0723, abs=1e-3)
+    assert banister_trimp(hr, hr_rest=60, hr_max=200, sex="male") == pytest.approx(
+        25.0723, abs=1e-3
+    )
     assert banister_trimp(hr, hr_rest=60, hr_max=200, sex=None) == pytest.approx(25.0723, abs=1e-3)
     assert banister_trimp(hr, hr_rest=60, hr_max=200, sex="female") == pytest.approx(
         29.7321, abs=1e-3
@@ -75,7 +77,9 @@ def test_edwards_trimp_of_a_known_case() -> None:
 
 
 def test_an_hour_at_ftp_is_100_tss() -> None:
-    ride = session(power=constant(250, 3600), normalized_power=normalized_power(constant(250, 3600)))
+    ride = session(
+        power=constant(250, 3600), normalized_power=normalized_power(constant(250, 3600))
+    )
 
     result = activity_load(ride, TH)
 
