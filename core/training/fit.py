@@ -133,7 +133,7 @@ def _read(data: bytes) -> tuple[dict[str, Any], list[Exception]]:
 def _sessions(messages: dict[str, Any]) -> list[SessionData]:
     records = _Records(_dicts(messages.get("record_mesgs")))
     lap_mesgs = _dicts(messages.get("lap_mesgs"))
-    laps = [lap for lap in map(_lap, lap_mesgs) if lap is not None]
+    laps = [_lap(m) for m in lap_mesgs]  # aligned with lap_mesgs: sessions index into it
     raw = _dicts(messages.get("session_mesgs"))
     if not raw:
         synthetic = _synthetic_session(lap_mesgs, _dicts(messages.get("sport_mesgs")), records)
@@ -160,7 +160,7 @@ def _lap(mesg: dict[str, Any]) -> Lap | None:
 
 
 def _session(
-    index: int, mesg: dict[str, Any], records: _Records, laps: list[Lap]
+    index: int, mesg: dict[str, Any], records: _Records, laps: list[Lap | None]
 ) -> SessionData | None:
     start = _when(mesg.get("start_time"))
     if start is None:
@@ -198,15 +198,15 @@ def _session(
 
 
 def _laps_of(
-    mesg: dict[str, Any], laps: list[Lap], start: datetime, end_ts: float
+    mesg: dict[str, Any], laps: list[Lap | None], start: datetime, end_ts: float
 ) -> tuple[Lap, ...]:
     """The session's laps: by its lap indexes when given, else by time."""
     first = _integer(mesg.get("first_lap_index"))
     count = _integer(mesg.get("num_laps"))
     if first is not None and count and first + count <= len(laps):
-        return tuple(laps[first : first + count])
+        return tuple(lap for lap in laps[first : first + count] if lap is not None)
     start_ts = start.timestamp()
-    return tuple(lap for lap in laps if start_ts <= lap.start.timestamp() < end_ts)
+    return tuple(lap for lap in laps if lap and start_ts <= lap.start.timestamp() < end_ts)
 
 
 def _check_envelope(data: bytes) -> bool:

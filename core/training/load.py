@@ -197,22 +197,42 @@ def activity_load(s: SessionData, th: Thresholds) -> LoadResult:
     """All load figures of a session; the load is the first of TSS, rTSS, hrTSS, estimate."""
     duration_s = s.timer_s if s.timer_s > 0 else _span(s)
     np = s.normalized_power
-    tss_v = if_v = None
+    tss_v = if_v = rtss_v = None
     if np and th.ftp and s.sport in POWER_SPORTS:
         if_v = np / th.ftp
         tss_v = tss(duration_s=duration_s, np=np, ftp=th.ftp)
-    rtss_v = None
     if s.sport == "running" and th.threshold_pace_s_per_km:
         ngs = normalized_graded_speed(s)
         if ngs:
             r_if = ngs * th.threshold_pace_s_per_km / 1000.0
             rtss_v = duration_s / 3600.0 * r_if**2 * 100.0
             if_v = if_v if if_v is not None else r_if
-    trimp_v, edwards_v, zones, hrtss_v = _hr_figures(s, th, duration_s)
-    return _pick(
-        s, th, duration_s, tss_v, rtss_v, hrtss_v,
-        trimp_v, edwards_v, if_v, np, zones,
+    trimp, edwards, zones, hrtss_v = _hr_figures(s, th, duration_s)
+    load, method, estimated = _choose(s.sport, duration_s, th, tss_v, rtss_v, hrtss_v)
+    return LoadResult(
+        load=load, method=method, tss=tss_v, rtss=rtss_v, hrtss=hrtss_v, trimp=trimp,
+        edwards_trimp=edwards, intensity_factor=if_v, normalized_power=np,
+        hr_zone_seconds=zones, estimated=estimated,
     )  # fmt: skip
+
+
+def _choose(
+    sport: str,
+    duration_s: float,
+    th: Thresholds,
+    tss_v: float | None,
+    rtss_v: float | None,
+    hrtss_v: float | None,
+) -> tuple[float, str, bool]:
+    """The load that counts, its method, and whether it rests on an estimate."""
+    if tss_v is not None:
+        return tss_v, "tss", th.ftp_estimated
+    if rtss_v is not None:
+        return rtss_v, "rtss", False
+    if hrtss_v is not None:
+        # Resting HR moves hrTSS little, so only HR max and LTHR estimates flag it.
+        return hrtss_v, "hrtss", th.hr_max_estimated or th.lthr_estimated
+    return estimate_load(sport, duration_s), "estimate", True
 
 
 def _hr_figures(
@@ -243,35 +263,6 @@ def _single_zone(hr: float, hr_max: float, seconds: float) -> tuple[float, ...]:
     if zone is not None:
         zones[zone] = seconds
     return tuple(zones)
-
-
-def _pick(
-    s: SessionData,
-    th: Thresholds,
-    duration_s: float,
-    tss_v: float | None,
-    rtss_v: float | None,
-    hrtss_v: float | None,
-    trimp: float | None,
-    edwards: float | None,
-    if_v: float | None,
-    np: float | None,
-    zones: tuple[float, ...] | None,
-) -> LoadResult:
-    if tss_v is not None:
-        load, method, estimated = tss_v, "tss", th.ftp_estimated
-    elif rtss_v is not None:
-        load, method, estimated = rtss_v, "rtss", False
-    elif hrtss_v is not None:
-        # Resting HR moves hrTSS little, so only HR max and LTHR estimates flag it.
-        load, method, estimated = hrtss_v, "hrtss", th.hr_max_estimated or th.lthr_estimated
-    else:
-        load, method, estimated = estimate_load(s.sport, duration_s), "estimate", True
-    return LoadResult(
-        load=load, method=method, tss=tss_v, rtss=rtss_v, hrtss=hrtss_v, trimp=trimp,
-        edwards_trimp=edwards, intensity_factor=if_v, normalized_power=np,
-        hr_zone_seconds=zones, estimated=estimated,
-    )  # fmt: skip
 
 
 def estimate_load(sport: str, duration_s: float) -> float:

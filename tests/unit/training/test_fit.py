@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import pickle
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -246,3 +247,13 @@ def test_implausible_samples_are_dropped() -> None:
 def test_every_real_activity_file_decodes() -> None:
     for name in ACTIVITY_FILES:
         assert decode_activity(fit_bytes(name)).sessions
+
+
+def test_decoding_runs_in_a_process_pool_and_refusals_cross_back() -> None:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        decoded = pool.submit(decode_activity, fit_bytes("garmin-fenix-5-bike.fit")).result()
+        refused = pool.submit(decode_activity, fit_bytes("Settings.fit"))
+        with pytest.raises(BadFile, match="settings file"):
+            refused.result()
+
+    assert decoded == decode_activity(fit_bytes("garmin-fenix-5-bike.fit"))
