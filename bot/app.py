@@ -18,6 +18,9 @@ from core.db import migrate
 
 logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+# Updates handled at once: a burst waits in Telegram's queue instead of piling up on the
+# database pool (SQLite has one connection) until it times out.
+POLLING_CONCURRENCY = 64
 
 
 async def prepare(settings: Settings) -> Container:
@@ -71,7 +74,10 @@ async def run_polling(container: Container, *, bot: Bot | None = None) -> None:
         if scheduler is not None:
             await scheduler.start()
         await dp.start_polling(
-            bot, allowed_updates=dp.resolve_used_update_types(), handle_signals=True
+            bot,
+            allowed_updates=dp.resolve_used_update_types(),
+            handle_signals=True,
+            tasks_concurrency_limit=POLLING_CONCURRENCY,
         )
     finally:
         if scheduler is not None:
