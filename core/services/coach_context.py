@@ -23,24 +23,31 @@ from core.db.models import (
     GarminFitnessData,
     RaceGoal,
 )
-from core.db.models import ChatMessage as ChatRow
 from core.db.uow import UnitOfWork
 from core.errors import UnknownUser
 from core.gateways.llm import ChatMessage
-from core.services.coach_plans import WEEKDAYS, PlanResult, plan_result
+from core.services.coach_plans import (
+    MAX_PLAN_WEEKS,
+    PLAN_SCHEMA_TEXT,
+    WEEKDAYS,
+    WORKOUT_SCHEMA_TEXT,
+    PlanResult,
+    plan_result,
+)
 from core.training.fitness import form_reading
 from core.training.formatting import format_distance, format_duration, format_pace, sport_name
 
 # Tokens of past conversation sent with each chat message (estimated as characters / 4).
 CONTEXT_TOKEN_BUDGET = 6000
 RECENT_DAYS = 14
-VOLUME_DAYS = 365
+VOLUME_MONTHS = 12
 WELLNESS_DAYS = 14
 MAX_RECENT_ACTIVITIES = 60
 MAX_HISTORY_ROWS = 200
 MAX_GOALS = 5
 MAX_LAPS = 30
 TEXT_LIMIT = 80
+DEFAULT_PLAN_WEEKS = 8
 
 COACH_RULES = """You are an experienced endurance coach (running, cycling, swimming, \
 triathlon) talking with one athlete in a Telegram chat.
@@ -101,10 +108,8 @@ async def load_context(
     ctx = CoachContext(today, user.timezone, user.language, user.units, history_start)
     ctx.profile = await repo.profile(user_id)
     recent_from = not_before(today - timedelta(days=RECENT_DAYS - 1))
-    ctx.activities = await repo.activities_since(
-        user_id, recent_from, limit=MAX_RECENT_ACTIVITIES
-    )
-    ctx.volume = await repo.volume_since(user_id, not_before(today - timedelta(days=VOLUME_DAYS)))
+    ctx.activities = await repo.activities_since(user_id, recent_from, limit=MAX_RECENT_ACTIVITIES)
+    ctx.volume = await repo.volume_since(user_id, not_before(months_back(today, VOLUME_MONTHS - 1)))
     ctx.fitness = await repo.latest_fitness(user_id, on_or_before=today, since=history_start)
     wellness_from = not_before(today - timedelta(days=WELLNESS_DAYS - 1))
     ctx.wellness = await repo.latest_wellness(user_id, on_or_before=today, since=wellness_from)
@@ -118,15 +123,21 @@ async def load_context(
     return ctx
 
 
-def trim_history(rows: Sequence[ChatRow], budget_tokens: int) -> list[ChatMessage]:
-    """The newest messages (oldest first) whose estimated tokens fit the budget."""
+def months_back(day: date, months: int) -> date:
+    """The first day of the month `months` before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def trim_history(rows: Sequence[tuple[str, str]], budget_tokens: int) -> list[ChatMessage]:
+    """The newest (role, content) messages, oldest first, whose estimated tokens fit the budget."""
     kept: list[ChatMessage] = []
     used = 0
-    for row in reversed(rows):
-        used += estimate_tokens(row.content)
+    for role, content in reversed(rows):
+        used += estimate_tokens(content)
         if used > budget_tokens:
             break
-        kept.append(ChatMessage(row.role, row.content))
+        kept.append(ChatMessage(role, content))
     kept.reverse()
     return kept
 
@@ -138,7 +149,9 @@ def chat_messages(ctx: CoachContext, question: str) -> list[ChatMessage]:
 
 def system_prompt(ctx: CoachContext, *, extra: Sequence[str] = ()) -> str:
     """The coach's rules followed by the athlete's data, section by section."""
-    language = f" (their Telegram app is set to '{clean(ctx.language, 16)}')" if ctx.language else ""
+    language = (
+        f" (their Telegram app is set to '{clean(ctx.language, 16)}')" if ctx.language else ""
+    )
     parts = [
         COACH_RULES.format(language=language),
         f"Today is {ctx.today.isoformat()} ({WEEKDAYS[ctx.today.weekday()]}), timezone "
@@ -208,13 +221,14 @@ def volume_section(ctx: CoachContext) -> str:
     lines = []
     for month in sorted(months, reverse=True):
         rows = months[month]
-        sports = Counter(clean(s, 24) for s, *_ in rows)
+        sports = Counter(s for s, *_ in rows)
         hours = sum(r[1] for r in rows) / 3600
         km = sum(r[2] for r in rows) / 1000
         load = sum(r[3] for r in rows)
-        by_sport = ", ".join(f"{s} {n}" for s, n in sports.most_common())
+        by_sport = ", ".join(f"{clean(s, 24)} {n}" for s, n in sports.most_common())
         lines.append(
-            f"- {month}: {len(rows)} sessions ({by_sport}), {hours:.1f} h, {km:.0f} km, "
+            f"- {month}: {len(rows)} session{'s' * (len(rows) != 1)} ({by_sport}), "
+            f"{hours:.1f} h, {km:.0f} km, "
             f"load {load:.0f}"
         )
     return f"## Volume by month{since}\n" + ("\n".join(lines) or "No activities.")
@@ -248,7 +262,7 @@ def wellness_text(w: GarminFitnessData | None) -> str:
     ]
     out = [f"{name} {fmt.format(v)}" for name, v, fmt in items if v is not None]
     if w.sleep_seconds:
-        out.append(f"sleep {format_duration(w.sleep_seconds)} h")
+        out.append(f"sleep {w.sleep_seconds / 3600:.1f} h")
     if w.body_battery_low is not None and w.body_battery_high is not None:
         out.append(f"body battery {w.body_battery_low}-{w.body_battery_high}")
     return f"{w.day.isoformat()}: " + (", ".join(out) or "no figures")
@@ -257,7 +271,9 @@ def wellness_text(w: GarminFitnessData | None) -> str:
 def goals_section(goals: Sequence[RaceGoal], today: date) -> str:
     lines = []
     for g in goals:
-        text = f'- {g.race_date.isoformat()} (in {(g.race_date - today).days} days): "{clean(g.name)}"'
+        text = (
+            f'- {g.race_date.isoformat()} (in {(g.race_date - today).days} days): "{clean(g.name)}"'
+        )
         if g.distance_m:
             text += f", {format_distance(g.distance_m)}"
         if g.target_time_s:
@@ -330,3 +346,47 @@ def lap_line(number: int, lap: Any) -> str:
     if lap.get("avg_power"):
         parts.append(f"{float(lap['avg_power']):.0f} W")
     return f"{number}. " + ", ".join(parts)
+
+
+ANALYSIS_TASK = """## Task
+Analyse the activity above for the athlete: what it was (type and purpose as far as the data \
+shows), pacing and intensity from laps, heart rate and power, time in zones, how its load fits \
+the last two weeks and current form, and one or two concrete suggestions. 120 to 250 words."""
+
+
+def analysis_messages(ctx: CoachContext, activity: ActivityMetrics) -> list[ChatMessage]:
+    """Ask for an analysis of one activity, shown in full after the usual context."""
+    extra = [activity_detail(activity, ctx.timezone), ANALYSIS_TASK]
+    ask = f"Analyse my activity of {activity.local_date.isoformat()}."
+    return [ChatMessage("system", system_prompt(ctx, extra=extra)), ChatMessage("user", ask)]
+
+
+def plan_messages(ctx: CoachContext, goal: str | None) -> list[ChatMessage]:
+    """Ask for a JSON plan toward the stated goal (a user message) or the next race goal."""
+    if goal is None:
+        days = (ctx.goals[0].race_date - ctx.today).days + 1
+        weeks = min(MAX_PLAN_WEEKS, max(1, -(-days // 7)))
+        length = f"{weeks} weeks, ending with the race of the next race goal"
+        ask = "Make my training plan toward my next race goal."
+    else:
+        length = f"{DEFAULT_PLAN_WEEKS} weeks unless the goal implies another length"
+        ask = f"Make my training plan. My goal: {goal}"
+    task = (
+        f"## Task\nWrite a training plan of {length} (at most {MAX_PLAN_WEEKS} weeks), starting "
+        f"{ctx.today.isoformat()} ({WEEKDAYS[ctx.today.weekday()]}). Fit it to the athlete's "
+        "current fitness, recent volume and thresholds; build gradually, with easier weeks for "
+        "recovery.\n" + PLAN_SCHEMA_TEXT
+    )
+    return [ChatMessage("system", system_prompt(ctx, extra=[task])), ChatMessage("user", ask)]
+
+
+def workout_messages(ctx: CoachContext) -> list[ChatMessage]:
+    """Ask for today's workout as JSON, from form, wellness and the plan's session."""
+    task = (
+        f"## Task\nDesign the athlete's workout for today, {ctx.today.isoformat()}, from their "
+        "current form (TSB), recent load, wellness and today's session of the active plan if "
+        "there is one (adapt it when form or wellness call for it; an easy session or rest is a "
+        "valid answer when they need it).\n" + WORKOUT_SCHEMA_TEXT
+    )
+    ask = "What is my workout for today?"
+    return [ChatMessage("system", system_prompt(ctx, extra=[task])), ChatMessage("user", ask)]

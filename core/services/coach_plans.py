@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.db.models import TrainingPlan, Workout
+from core.db.uow import UnitOfWork
 from core.errors import LLMEmptyAnswer
 
 MAX_PLAN_WEEKS = 16
@@ -68,7 +69,7 @@ class StepSpec(_Spec):
 class WorkoutSpec(_Spec):
     title: str = Field(min_length=1, max_length=200)
     sport: str = Field(min_length=1, max_length=32)
-    duration_min: float = Field(gt=0, le=24 * 60)
+    duration_min: float = Field(ge=0, le=24 * 60)
     description: str = Field(default="", max_length=4000)
     steps: list[StepSpec] = Field(default_factory=list, max_length=40)
 
@@ -199,8 +200,14 @@ def plan_document(spec: PlanSpec, start: date) -> dict[str, Any]:
                 raise _unreadable("plan")
             sessions.append({**s.model_dump(exclude={"day"}), "day": day.isoformat()})
         sessions.sort(key=lambda s: s["day"])
-        weeks.append({"week": w.week, "start": week_start.isoformat(), "focus": w.focus,
-                      "sessions": sessions})
+        weeks.append(
+            {
+                "week": w.week,
+                "start": week_start.isoformat(),
+                "focus": w.focus,
+                "sessions": sessions,
+            }
+        )
     return {"title": spec.title, "weeks": weeks}
 
 
@@ -220,10 +227,14 @@ def plan_result(row: TrainingPlan) -> PlanResult:
             )
             for s in w.get("sessions", [])
         )
-        weeks.append(PlanWeek(int(w["week"]), date.fromisoformat(w["start"]),
-                              str(w.get("focus", "")), sessions))
-    return PlanResult(row.id, row.title, row.goal, row.start_date, row.end_date, row.status,
-                      tuple(weeks))
+        weeks.append(
+            PlanWeek(
+                int(w["week"]), date.fromisoformat(w["start"]), str(w.get("focus", "")), sessions
+            )
+        )
+    return PlanResult(
+        row.id, row.title, row.goal, row.start_date, row.end_date, row.status, tuple(weeks)
+    )
 
 
 def workout_structure(spec: WorkoutSpec) -> dict[str, Any]:
@@ -253,3 +264,39 @@ def workout_result(row: Workout, *, cached: bool) -> WorkoutResult:
         steps=steps,
         cached=cached,
     )
+
+
+async def store_plan(
+    uow: UnitOfWork, user_id: int, spec: PlanSpec, *, start: date, goal: str, at: datetime
+) -> tuple[PlanResult, int]:
+    """Make `spec` the active plan, archiving any other; the plan and how many were archived."""
+    document = plan_document(spec, start)
+    end = date.fromisoformat(document["weeks"][-1]["start"]) + timedelta(days=6)
+    archived = await uow.coach.close_active_plans(user_id, status="archived")
+    row = await uow.coach.add_plan(
+        user_id,
+        title=spec.title[:200],
+        goal=goal,
+        start_date=start,
+        end_date=end,
+        plan=document,
+        created_at=at,
+    )
+    return plan_result(row), archived
+
+
+async def store_workout(
+    uow: UnitOfWork, user_id: int, spec: WorkoutSpec, *, day: date, at: datetime
+) -> WorkoutResult:
+    """Store the workout for the user's local `day`."""
+    row = await uow.coach.add_workout(
+        user_id,
+        day=day,
+        sport=spec.sport[:32],
+        title=spec.title[:200],
+        description=spec.description,
+        structure=workout_structure(spec),
+        source="ai",
+        created_at=at,
+    )
+    return workout_result(row, cached=False)

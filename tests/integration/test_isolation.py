@@ -20,6 +20,8 @@ from core.db.uow import UnitOfWork
 from core.services.feature_gate import Feature
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+OLD = date(2000, 1, 1)
+FAR = date(2100, 1, 1)
 Read = Callable[[UnitOfWork, int], Awaitable[Any]]
 
 READS: dict[str, Read] = {
@@ -31,6 +33,20 @@ READS: dict[str, Read] = {
     "usage.ai_totals": lambda w, u: w.usage.ai_totals(u, date(2026, 11, 1)),
     "ai_usage.for_user": lambda w, u: w.ai_usage.for_user(u, since=EPOCH),
     "ai_usage.count_for_user": lambda w, u: w.ai_usage.count_for_user(u),
+    "coach.recent_messages": lambda w, u: w.coach.recent_messages(u, since=None, limit=50),
+    "coach.profile": lambda w, u: w.coach.profile(u),
+    "coach.activities_since": lambda w, u: w.coach.activities_since(u, OLD, limit=100),
+    "coach.volume_since": lambda w, u: w.coach.volume_since(u, OLD),
+    "coach.activity": lambda w, u: w.coach.activity(u, 1, since=None),
+    "coach.last_activity": lambda w, u: w.coach.last_activity(u, since=None),
+    "coach.latest_fitness": lambda w, u: w.coach.latest_fitness(u, on_or_before=FAR, since=None),
+    "coach.latest_wellness": lambda w, u: w.coach.latest_wellness(
+        u, on_or_before=FAR, since=OLD
+    ),
+    "coach.upcoming_goals": lambda w, u: w.coach.upcoming_goals(u, from_day=OLD, limit=10),
+    "coach.analysis": lambda w, u: w.coach.analysis(u, 1),
+    "coach.active_plan": lambda w, u: w.coach.active_plan(u),
+    "coach.workout_on": lambda w, u: w.coach.workout_on(u, date(2026, 11, 25)),
 }
 NOT_PER_USER_READS = {
     "users.by_chat": "looks up the account by its own chat id",
@@ -48,6 +64,11 @@ NOT_PER_USER_READS = {
     "usage.decrement": "write",
     "usage.add_ai_totals": "write",
     "ai_usage.add_once": "write",
+    "coach.add_message": "write",
+    "coach.add_analysis": "write",
+    "coach.add_plan": "write",
+    "coach.add_workout": "write",
+    "coach.close_active_plans": "write",
     "admin.stats": "operator aggregates, returns counts only",
     "secrets.reencrypt_all": "operator key rotation, returns a count",
 }

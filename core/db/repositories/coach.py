@@ -35,13 +35,13 @@ class CoachRepository(Repository):
 
     async def recent_messages(
         self, user_id: int, *, since: datetime | None, limit: int
-    ) -> list[ChatMessage]:
-        """The newest `limit` messages (not older than `since`), oldest first."""
-        stmt = select(ChatMessage).where(ChatMessage.user_id == user_id)
+    ) -> list[tuple[str, str]]:
+        """(role, content) of the newest `limit` messages not older than `since`, oldest first."""
+        stmt = select(ChatMessage.role, ChatMessage.content).where(ChatMessage.user_id == user_id)
         if since is not None:
             stmt = stmt.where(ChatMessage.created_at >= since)
-        rows = (await self.session.execute(stmt.order_by(ChatMessage.id.desc()).limit(limit)))
-        return list(reversed(rows.scalars().all()))
+        rows = await self.session.execute(stmt.order_by(ChatMessage.id.desc()).limit(limit))
+        return [(role, content) for role, content in reversed(rows.all())]
 
     async def add_message(self, user_id: int, role: str, content: str, *, at: datetime) -> None:
         self.session.add(ChatMessage(user_id=user_id, role=role, content=content, created_at=at))
@@ -52,7 +52,9 @@ class CoachRepository(Repository):
     async def profile(self, user_id: int) -> AthleteProfile | None:
         return await self.session.get(AthleteProfile, user_id)
 
-    async def activities_since(self, user_id: int, since: date, *, limit: int) -> list[Any]:
+    async def activities_since(
+        self, user_id: int, since: date, *, limit: int
+    ) -> list[ActivityMetrics]:
         """Activities from local day `since` on, newest first, without laps and zones."""
         stmt = (
             select(ActivityMetrics)
