@@ -47,6 +47,28 @@ READS: dict[str, Read] = {
     "coach.analysis": lambda w, u: w.coach.analysis(u, 1),
     "coach.active_plan": lambda w, u: w.coach.active_plan(u),
     "coach.workout_on": lambda w, u: w.coach.workout_on(u, date(2026, 11, 25)),
+    "training.activity": lambda w, u: w.training.activity(u, 1),
+    "training.activities_by_ids": lambda w, u: w.training.activities_by_ids(u, [1, 2, 3]),
+    "training.recent_activities": lambda w, u: w.training.recent_activities(
+        u, since=None, limit=10
+    ),
+    "training.activities_between": lambda w, u: w.training.activities_between(u, None, None),
+    "training.threshold_evidence": lambda w, u: w.training.threshold_evidence(u),
+    "training.first_activity_day": lambda w, u: w.training.first_activity_day(u),
+    "training.last_fitness_day": lambda w, u: w.training.last_fitness_day(u),
+    "training.latest_resting_hr": lambda w, u: w.training.latest_resting_hr(u),
+    "training.daily_loads": lambda w, u: w.training.daily_loads(u, OLD, FAR),
+    "training.fitness_before": lambda w, u: w.training.fitness_before(u, FAR, count=7),
+    "training.fitness_between": lambda w, u: w.training.fitness_between(u, None, FAR),
+    "training.weeks": lambda w, u: w.training.weeks(u, [date(2026, 11, 23)]),
+    "training.latest_wellness": lambda w, u: w.training.latest_wellness(u, on_or_before=FAR),
+    "training.workout_on": lambda w, u: w.training.workout_on(u, date(2026, 11, 25)),
+    "training.duplicates": lambda w, u: w.training.duplicates(
+        u, content_hash="x", device_serial=1, start_times=[EPOCH]
+    ),
+    "goals.list": lambda w, u: w.goals.list(u),
+    "goals.next_goal": lambda w, u: w.goals.next_goal(u, from_day=OLD),
+    "goals.count": lambda w, u: w.goals.count(u),
 }
 NOT_PER_USER_READS = {
     "users.by_chat": "looks up the account by its own chat id",
@@ -69,6 +91,13 @@ NOT_PER_USER_READS = {
     "coach.add_plan": "write",
     "coach.add_workout": "write",
     "coach.close_active_plans": "write",
+    "training.add_activities": "write",
+    "training.delete_activity": "write",
+    "training.upsert_fitness": "write",
+    "training.delete_fitness_after": "write",
+    "training.upsert_week": "write",
+    "goals.add": "write",
+    "goals.delete": "write",
     "admin.stats": "operator aggregates, returns counts only",
     "secrets.reencrypt_all": "operator key rotation, returns a count",
 }

@@ -1,0 +1,104 @@
+"""FIT uploads, /today, /week, /activities, /fitness and /export."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot.training_views import (
+    ActCb,
+    card_text,
+    import_text,
+    list_keyboard,
+    list_text,
+    today_text,
+    week_text,
+)
+from core.services.accounts import Account
+from core.services.export import ExportService
+from core.services.reports import ReportService
+from core.services.training import TrainingService
+from core.training.fit import MAX_FIT_BYTES
+
+logger = logging.getLogger(__name__)
+router = Router(name=__name__)
+COMMANDS = ["today", "week", "activities", "fitness", "export"]
+
+NOT_FIT = "I only read activity files ending in <b>.fit</b>: export the activity as FIT, send that."
+TOO_BIG = "That file is over 20 MB, far more than any activity needs, so I did not download it."
+
+
+@router.message(F.document)
+async def upload(message: Message, bot: Bot, account: Account, training: TrainingService) -> None:
+    """A file sent as a document: checked, downloaded, imported, answered with its card."""
+    doc = message.document
+    assert doc is not None
+    if not (doc.file_name or "").lower().endswith(".fit"):
+        await message.answer(NOT_FIT)
+        return
+    if doc.file_size is not None and doc.file_size > MAX_FIT_BYTES:
+        await message.answer(TOO_BIG)
+        return
+    buffer = await bot.download(doc)
+    assert buffer is not None
+    result = await training.import_fit(account.id, buffer.read())
+    for text in import_text(result, account.units):
+        await message.answer(text)
+
+
+@router.message(Command("today"))
+async def today(message: Message, account: Account, reports: ReportService) -> None:
+    """Yesterday's load, form, wellness, today's session and the next race."""
+    await message.answer(today_text(await reports.today(account.id)))
+
+
+@router.message(Command("week"))
+async def week(message: Message, account: Account, reports: ReportService) -> None:
+    """This week against last week."""
+    await message.answer(week_text(await reports.week(account.id), account.units))
+
+
+@router.message(Command("activities"))
+async def activities(message: Message, account: Account, reports: ReportService) -> None:
+    """The last 10 activities as buttons opening their cards."""
+    cards = await reports.activities(account.id)
+    keyboard = list_keyboard(cards, account.units) if cards else None
+    await message.answer(list_text(cards, account.units), reply_markup=keyboard)
+
+
+@router.callback_query(ActCb.filter())
+async def activity_card(
+    query: CallbackQuery, callback_data: ActCb, account: Account, reports: ReportService
+) -> None:
+    """One activity's card (another athlete's id answers 'not found')."""
+    card = await reports.activity(account.id, callback_data.id)
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(card_text(card, account.units))
+
+
+@router.message(Command("fitness"))
+async def fitness(message: Message, account: Account, reports: ReportService) -> None:
+    """The fitness, fatigue and form chart of the last 90 days."""
+    png = await reports.fitness_chart(account.id)
+    await message.answer_photo(
+        BufferedInputFile(png, filename="fitness.png"),
+        caption="Fitness (CTL), fatigue (ATL), form (TSB) and daily load, last 90 days.",
+    )
+
+
+@router.message(Command("export"))
+async def export(message: Message, account: Account, export: ExportService) -> None:
+    """Activities and daily fitness as CSV files (Pro)."""
+    files = await export.export(account.id)
+    await message.answer_document(
+        BufferedInputFile(files.activities_csv, filename="activities.csv"),
+        caption=f"{files.activity_count} activities",
+    )
+    await message.answer_document(
+        BufferedInputFile(files.fitness_csv, filename="fitness.csv"),
+        caption=f"{files.day_count} days of fitness, fatigue and form",
+    )

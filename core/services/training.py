@@ -1,0 +1,198 @@
+"""Activity import (FIT uploads and Garmin files) and keeping daily fitness current."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from core.clock import Clock, local_today, utcnow
+from core.db.models import ActivityMetrics
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.errors import BadFile, NotFound, UnknownUser
+from core.services import fitness_store
+from core.services.activities import (
+    ActivityCard,
+    ParsedFile,
+    ThresholdEvidence,
+    activity_row,
+    card_of,
+    parse_fit,
+)
+from core.training.fit import MAX_FIT_BYTES
+from core.training.thresholds import Thresholds
+
+logger = logging.getLogger(__name__)
+
+DECODE_WORKERS = 1
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """New activities stored from one file, and the ones it held that were already stored."""
+
+    activities: list[ActivityCard]
+    duplicates: int
+    recovered: bool
+    existing: list[ActivityCard] = field(default_factory=list)
+
+
+class TrainingService:
+    """Imports activity files and keeps the daily fitness rows current."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        clock: Clock = utcnow,
+        executor: Executor | None = None,
+        workers: int = DECODE_WORKERS,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._executor = executor
+        self._own_executor = executor is None
+        self._workers = workers
+
+    def _pool(self) -> Executor:
+        # Created on first use: most processes (worker, console) never decode a file.
+        if self._executor is None:
+            ctx = multiprocessing.get_context("spawn")  # no fork of a threaded event loop
+            self._executor = ProcessPoolExecutor(max_workers=self._workers, mp_context=ctx)
+        return self._executor
+
+    async def close(self) -> None:
+        """Stop the decoding processes this service started."""
+        if self._own_executor and self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    async def import_fit(
+        self,
+        user_id: int,
+        data: bytes,
+        *,
+        source: str = "upload",
+        garmin_activity_id: int | None = None,
+    ) -> ImportResult:
+        """Store each session of a FIT file once, with its load; BadFile when unreadable."""
+        if len(data) > MAX_FIT_BYTES:
+            raise BadFile("The file is larger than 20 MB, far more than any activity needs.")
+        digest = hashlib.sha256(data).hexdigest()
+        async with self._uow() as uow:
+            tz = await self._timezone(uow, user_id)
+            known = await uow.training.duplicates(
+                user_id,
+                content_hash=digest,
+                device_serial=None,
+                start_times=(),
+                garmin_activity_id=garmin_activity_id,
+            )
+            if known:  # the same file again: no need to decode it
+                return ImportResult([], len(known), False, await self._cards(uow, user_id, known))
+            evidence = await self._evidence(uow, user_id)
+        loop = asyncio.get_running_loop()
+        parsed = await loop.run_in_executor(self._pool(), parse_fit, data, evidence)
+        try:
+            return await self._store(user_id, parsed, tz, source, garmin_activity_id)
+        except IntegrityError:  # the same file stored by a concurrent request just now
+            logger.info("concurrent import of the same file for user %s", user_id)
+            async with self._uow() as uow:
+                rows = await self._duplicates(uow, user_id, parsed, garmin_activity_id)
+                return ImportResult(
+                    [], len(rows), parsed.recovered, await self._cards(uow, user_id, rows)
+                )
+
+    async def _store(
+        self, user_id: int, parsed: ParsedFile, tz: str, source: str, garmin_id: int | None
+    ) -> ImportResult:
+        async with self._uow() as uow:
+            dups = await self._duplicates(uow, user_id, parsed, garmin_id)
+            fresh = _fresh(parsed, dups, garmin_id)
+            rows = [activity_row(parsed, s, tz=tz, source=source, garmin_activity_id=garmin_id)
+                    for s in fresh]  # fmt: skip
+            ids = await uow.training.add_activities(user_id, rows) if rows else []
+            if rows:
+                first = min(r["local_date"] for r in rows)
+                today = local_today(self._clock(), tz)
+                await fitness_store.recompute_from(uow.training, user_id, first, today=today)
+            await uow.commit()
+            new = await uow.training.activities_by_ids(user_id, ids) if ids else []
+            cards = await self._cards(uow, user_id, new, th=parsed.thresholds)
+            existing = await self._cards(uow, user_id, dups)
+        logger.info("user %s imported %d session(s), %d duplicate(s)", user_id, len(new), len(dups))
+        return ImportResult(cards, len(dups), parsed.recovered, existing)
+
+    async def _duplicates(
+        self, uow: UnitOfWork, user_id: int, parsed: ParsedFile, garmin_id: int | None
+    ) -> list[ActivityMetrics]:
+        return await uow.training.duplicates(
+            user_id,
+            content_hash=parsed.content_hash,
+            device_serial=parsed.device_serial,
+            start_times=[s.session.start_time for s in parsed.sessions],
+            garmin_activity_id=garmin_id,
+        )
+
+    async def delete_activity(self, user_id: int, activity_id: int) -> None:
+        """Delete one activity and recompute fitness from its day on."""
+        async with self._uow() as uow:
+            tz = await self._timezone(uow, user_id)
+            day = await uow.training.delete_activity(user_id, activity_id)
+            if day is None:
+                raise NotFound("Activity not found.")
+            today = local_today(self._clock(), tz)
+            await fitness_store.recompute_from(uow.training, user_id, day, today=today)
+            await uow.commit()
+
+    async def recompute_fitness(self, user_id: int) -> int:
+        """Recompute every daily fitness row of this user; the number of days written."""
+        async with self._uow() as uow:
+            tz = await self._timezone(uow, user_id)
+            today = local_today(self._clock(), tz)
+            count = await fitness_store.recompute_all(uow.training, user_id, today=today)
+            await uow.commit()
+        return count
+
+    async def _timezone(self, uow: UnitOfWork, user_id: int) -> str:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise UnknownUser(user_id)
+        return user.timezone
+
+    async def _evidence(self, uow: UnitOfWork, user_id: int) -> ThresholdEvidence:
+        max_hr, best20 = await uow.training.threshold_evidence(user_id)
+        rest = await uow.training.latest_resting_hr(user_id)
+        return ThresholdEvidence.of(
+            await uow.profiles.get(user_id),
+            max_hr_seen=max_hr,
+            best_20min_power=best20,
+            garmin_rest_hr=None if rest is None else float(rest),
+        )
+
+    async def _cards(
+        self, uow: UnitOfWork, user_id: int, rows: list[Any], *, th: Thresholds | None = None
+    ) -> list[ActivityCard]:
+        if not rows:
+            return []
+        tz = await self._timezone(uow, user_id)
+        profile = await uow.profiles.get(user_id)
+        return [card_of(r, tz=tz, profile=profile, th=th) for r in rows]
+
+
+def _fresh(parsed: ParsedFile, dups: list[ActivityMetrics], garmin_id: int | None) -> list[Any]:
+    """The file's sessions not stored yet: none if the file or Garmin activity is known."""
+    if any(
+        r.content_hash == parsed.content_hash
+        or (garmin_id is not None and r.garmin_activity_id == garmin_id)
+        for r in dups
+    ):
+        return []
+    taken = {r.start_time for r in dups if r.device_serial == parsed.device_serial}
+    return [s for s in parsed.sessions if s.session.start_time not in taken]
