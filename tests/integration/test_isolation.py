@@ -98,6 +98,10 @@ NOT_PER_USER_READS = {
     "training.upsert_week": "write",
     "goals.add": "write",
     "goals.delete": "write",
+    "billing.event_seen": "idempotency check by event id, returns a bool",
+    "billing.record_event": "write",
+    "billing.lock_account": "locks the user's own row, returns a bool",
+    "billing.save_subscription": "write",
     "admin.stats": "operator aggregates, returns counts only",
     "secrets.reencrypt_all": "operator key rotation, returns a count",
 }
