@@ -13,10 +13,22 @@ from core.config import Settings
 from core.db.engine import make_engine, make_sessionmaker
 from core.db.uow import UnitOfWorkFactory
 from core.gateways.cipher import Cipher, load_cipher
+from core.gateways.garmin import GarminConnectGateway
+from core.gateways.llm import build_llm
+from core.gateways.payments import NotConfiguredPayments, Payments, StripePayments
 from core.services.accounts import AccountService
+from core.services.billing import BillingService
+from core.services.coach import CoachService
 from core.services.admin import AdminService
 from core.services.ai_usage import AIUsageService
+from core.services.daily_summary import DailySummaryService
+from core.services.export import ExportService
 from core.services.feature_gate import FeatureGate
+from core.services.garmin_link import GarminLinkService
+from core.services.garmin_sync import GarminSyncService
+from core.services.goals import GoalService
+from core.services.reports import ReportService
+from core.services.training import TrainingService
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +59,25 @@ class Container:
         }
 
     async def close(self) -> None:
+        training = self.extras.get("training")
+        if training is not None:
+            await training.close()
+        for name in ("llm", "payments"):
+            aclose = getattr(self.extras.get(name), "aclose", None)
+            if aclose is not None:
+                await aclose()
         await self.engine.dispose()
+
+
+def make_payments(settings: Settings) -> Payments:
+    """Stripe when it is configured; otherwise payments answer that they are off."""
+    if not settings.stripe_configured:
+        return NotConfiguredPayments()
+    return StripePayments(
+        settings.stripe_api_key or "",
+        settings.stripe_webhook_secret or "",
+        settings.stripe_api_base,
+    )
 
 
 def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Container:
@@ -57,13 +87,41 @@ def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Con
     cipher = overrides.pop("cipher", None) or load_cipher(
         settings.credentials_keys, app_env=settings.app_env, data_dir=settings.data_dir
     )
+    gate = FeatureGate(uow, clock=clock)
+    training: dict[str, Any] = {
+        "training": TrainingService(uow, clock=clock),
+        "reports": ReportService(uow, gate, clock=clock),
+        "goals": GoalService(uow, clock=clock),
+        "export": ExportService(uow, gate, clock=clock),
+    }
+    garmin = overrides.pop("garmin", None) or GarminConnectGateway()
+    pushes = training.get("pushes")  # the outbox, when this build has one
+    training["garmin_link"] = GarminLinkService(uow, garmin, cipher, clock=clock)
+    training["garmin_sync"] = GarminSyncService(
+        uow, garmin, cipher, training["training"], gate, pushes, clock=clock
+    )
+    if pushes is not None:
+        training["daily_summary"] = DailySummaryService(uow, pushes, clock=clock)
+    ai_usage = AIUsageService(uow, prices=settings.ai_prices, clock=clock)
+    llm = overrides.pop("llm", None) or build_llm(
+        api_key=settings.openai_api_key,
+        base_url=settings.openai_base_url,
+        model=settings.openai_model,
+        timeout_s=settings.openai_timeout_s,
+    )
+    training["llm"] = llm
+    payments = overrides.pop("payments", None) or make_payments(settings)
+    training["payments"] = payments
+    training["billing"] = BillingService(uow, payments, settings, clock)
+    training["coach"] = CoachService(uow, llm, gate, ai_usage, clock)
     return Container(
         settings=settings,
         engine=engine,
         uow=uow,
         cipher=cipher,
         accounts=AccountService(uow, clock=clock),
-        gate=FeatureGate(uow, clock=clock),
-        ai_usage=AIUsageService(uow, prices=settings.ai_prices, clock=clock),
+        gate=gate,
+        ai_usage=ai_usage,
         admin=AdminService(uow, clock=clock),
+        extras=training,
     )

@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.db.repositories.accounts import ProfileRepository, UserRepository
 from core.db.repositories.admin import AdminRepository
 from core.db.repositories.ai_usage import AIUsageRepository
+from core.db.repositories.billing import BillingRepository
 from core.db.repositories.coach import CoachRepository
+from core.db.repositories.garmin import DueRepository, GarminRepository, SummaryRepository
 from core.db.repositories.plans import PlanRepository, SubscriptionRepository
 from core.db.repositories.secrets import SecretsRepository
+from core.db.repositories.training import GoalRepository, TrainingRepository
 from core.db.repositories.usage import UsageRepository
 
 
@@ -39,6 +42,12 @@ class UnitOfWork:
         self.coach = CoachRepository(s)
         self.admin = AdminRepository(s)
         self.secrets = SecretsRepository(s)
+        self.garmin = GarminRepository(s)
+        self.due = DueRepository(s)
+        self.summaries = SummaryRepository(s)
+        self.billing = BillingRepository(s)
+        self.training = TrainingRepository(s)
+        self.goals = GoalRepository(s)
         return self
 
     async def __aexit__(

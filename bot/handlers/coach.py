@@ -1,0 +1,205 @@
+"""The AI coach: free-text chat (streamed), /analyze, /plan and /workout."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from contextlib import aclosing
+from typing import TypeVar
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction, ChatType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.coach_views import (
+    NOT_CONFIGURED,
+    AnalyzeCb,
+    PlanWeekCb,
+    analysis_parts,
+    current_week,
+    escaped_parts,
+    plan_archived_text,
+    plan_keyboard,
+    plan_parts,
+    week_parts,
+    workout_parts,
+)
+from bot.streaming import AnswerStream
+from core.clock import local_today, utcnow
+from core.errors import BadInput, LLMNotConfigured, NotFound
+from core.gateways.llm import TextDelta
+from core.services.accounts import Account
+from core.services.coach import CoachReply, CoachService
+from core.services.coach_plans import PlanResult
+
+logger = logging.getLogger(__name__)
+router = Router(name=__name__)
+COMMANDS = ["analyze", "plan", "workout"]
+
+T = TypeVar("T")
+
+NO_PLAN = "You have no active training plan. Send /plan followed by your goal to make one."
+
+
+async def _send(
+    bot: Bot, chat_id: int, parts: list[str], *, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """Send the parts in order, the keyboard under the last one."""
+    for i, part in enumerate(parts):
+        markup = keyboard if i == len(parts) - 1 else None
+        await bot.send_message(chat_id, part, reply_markup=markup)
+
+
+async def _typing(bot: Bot, chat_id: int) -> None:
+    """Show "typing" while the model works; a failure here must not stop the answer."""
+    try:
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+    except TelegramAPIError as exc:
+        logger.info("typing action failed in chat %s: %s", chat_id, exc)
+
+
+async def _or_not_configured(bot: Bot, chat_id: int, call: Awaitable[T]) -> T | None:
+    """The service's answer, or None after telling the user no model is set up."""
+    try:
+        return await call
+    except LLMNotConfigured:
+        await bot.send_message(chat_id, NOT_CONFIGURED)
+        return None
+
+
+# -- chat -----------------------------------------------------------------------------------
+
+
+@router.message(StateFilter(None), F.text, ~F.text.startswith("/"))
+async def chat(message: Message, bot: Bot, account: Account, coach: CoachService) -> None:
+    """Any plain text: the coach answers, streamed as drafts in private chats."""
+    if not coach.configured:
+        await message.answer(NOT_CONFIGURED)
+        return
+    stream = AnswerStream(bot, message.chat.id, drafts=message.chat.type == ChatType.PRIVATE)
+    await stream.start()
+    text = ""
+    reply: CoachReply | None = None
+    async with aclosing(coach.chat_stream(account.id, message.text or "")) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                text += event.text
+                await stream.update(text)
+            else:
+                reply = event
+    assert reply is not None  # the service always ends with its CoachReply
+    await _send(bot, message.chat.id, escaped_parts(reply.text))
+
+
+# -- analyses -------------------------------------------------------------------------------
+
+
+def _activity_id(args: str | None) -> int | None:
+    if not args or not args.strip():
+        return None
+    try:
+        return int(args.strip())
+    except ValueError:
+        raise BadInput(
+            "Use /analyze for your latest activity, or /analyze followed by an activity id."
+        ) from None
+
+
+async def _analyze(
+    bot: Bot, chat_id: int, coach: CoachService, user_id: int, activity_id: int | None
+) -> None:
+    await _typing(bot, chat_id)
+    result = await _or_not_configured(bot, chat_id, coach.analyze(user_id, activity_id))
+    if result is not None:
+        await _send(bot, chat_id, analysis_parts(result))
+
+
+@router.message(Command("analyze"))
+async def analyze(
+    message: Message, command: CommandObject, bot: Bot, account: Account, coach: CoachService
+) -> None:
+    """/analyze [activity id]: the coach's analysis of the latest (or that) activity."""
+    await _analyze(bot, message.chat.id, coach, account.id, _activity_id(command.args))
+
+
+@router.callback_query(AnalyzeCb.filter())
+async def analyze_button(
+    query: CallbackQuery, callback_data: AnalyzeCb, bot: Bot, account: Account, coach: CoachService
+) -> None:
+    """An "AI analysis" button under an activity."""
+    await query.answer()  # at once: the model may take several seconds
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    await _analyze(bot, chat_id, coach, account.id, callback_data.activity_id)
+
+
+# -- plans ----------------------------------------------------------------------------------
+
+
+async def _show_plan(
+    bot: Bot, chat_id: int, plan: PlanResult, account: Account, *, created: bool
+) -> None:
+    """The plan's header and its current week (week 1 for a new plan), with week buttons."""
+    today = local_today(utcnow(), account.timezone)
+    week = plan.weeks[0] if created else current_week(plan, today)
+    parts = plan_parts(plan, week, created=created)
+    await _send(bot, chat_id, parts, keyboard=plan_keyboard(plan, week.week))
+
+
+@router.message(Command("plan"))
+async def plan(
+    message: Message, command: CommandObject, bot: Bot, account: Account, coach: CoachService
+) -> None:
+    """/plan shows the active plan (or makes one); /plan <goal> makes one; /plan cancel."""
+    chat_id = message.chat.id
+    args = (command.args or "").strip()
+    if args.lower() == "cancel":
+        archived = await coach.cancel_plan(account.id)
+        await message.answer(plan_archived_text(archived))
+        return
+    if not args:
+        active = await coach.active_plan(account.id)
+        if active is not None:
+            await _show_plan(bot, chat_id, active, account, created=False)
+            return
+    await _typing(bot, chat_id)
+    made = await _or_not_configured(bot, chat_id, coach.create_plan(account.id, args or None))
+    if made is not None:
+        await _show_plan(bot, chat_id, made, account, created=True)
+
+
+@router.callback_query(PlanWeekCb.filter())
+async def plan_week(
+    query: CallbackQuery, callback_data: PlanWeekCb, bot: Bot, account: Account, coach: CoachService
+) -> None:
+    """A week button under the plan."""
+    await query.answer()
+    active = await coach.active_plan(account.id)
+    if active is None:
+        raise NotFound(NO_PLAN)
+    week = next((w for w in active.weeks if w.week == callback_data.week), None)
+    if week is None:
+        raise NotFound(f"Your plan has no week {callback_data.week}.")
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    parts = week_parts(active, week)
+    await _send(bot, chat_id, parts, keyboard=plan_keyboard(active, week.week))
+
+
+# -- workouts -------------------------------------------------------------------------------
+
+
+@router.message(Command("workout"))
+async def workout(
+    message: Message, command: CommandObject, bot: Bot, account: Account, coach: CoachService
+) -> None:
+    """/workout: today's session; /workout new asks the coach for a different one."""
+    args = (command.args or "").strip().lower()
+    if args not in ("", "new"):
+        raise BadInput("Use /workout for today's session, or /workout new for a different one.")
+    await _typing(bot, message.chat.id)
+    made = await _or_not_configured(
+        bot, message.chat.id, coach.todays_workout(account.id, fresh=args == "new")
+    )
+    if made is not None:
+        await _send(bot, message.chat.id, workout_parts(made))
