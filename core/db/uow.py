@@ -17,6 +17,7 @@ from core.db.repositories.billing import BillingRepository
 from core.db.repositories.coach import CoachRepository
 from core.db.repositories.garmin import DueRepository, GarminRepository, SummaryRepository
 from core.db.repositories.plans import PlanRepository, SubscriptionRepository
+from core.db.repositories.pushes import PushRepository
 from core.db.repositories.secrets import SecretsRepository
 from core.db.repositories.training import GoalRepository, TrainingRepository
 from core.db.repositories.usage import UsageRepository
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.billing = BillingRepository(s)
         self.training = TrainingRepository(s)
         self.goals = GoalRepository(s)
+        self.pushes = PushRepository(s)
         return self
 
     async def __aexit__(

@@ -40,9 +40,7 @@ READS: dict[str, Read] = {
     "coach.activity": lambda w, u: w.coach.activity(u, 1, since=None),
     "coach.last_activity": lambda w, u: w.coach.last_activity(u, since=None),
     "coach.latest_fitness": lambda w, u: w.coach.latest_fitness(u, on_or_before=FAR, since=None),
-    "coach.latest_wellness": lambda w, u: w.coach.latest_wellness(
-        u, on_or_before=FAR, since=OLD
-    ),
+    "coach.latest_wellness": lambda w, u: w.coach.latest_wellness(u, on_or_before=FAR, since=OLD),
     "coach.upcoming_goals": lambda w, u: w.coach.upcoming_goals(u, from_day=OLD, limit=10),
     "coach.analysis": lambda w, u: w.coach.analysis(u, 1),
     "coach.active_plan": lambda w, u: w.coach.active_plan(u),
@@ -69,6 +67,14 @@ READS: dict[str, Read] = {
     "goals.list": lambda w, u: w.goals.list(u),
     "goals.next_goal": lambda w, u: w.goals.next_goal(u, from_day=OLD),
     "goals.count": lambda w, u: w.goals.count(u),
+    "garmin.credentials": lambda w, u: w.garmin.credentials(u),
+    "garmin.config": lambda w, u: w.garmin.config(u),
+    "garmin.runs": lambda w, u: w.garmin.runs(u),
+    "garmin.wellness": lambda w, u: w.garmin.wellness(u, date(2026, 11, 25)),
+    "garmin.stored_activity_ids": lambda w, u: w.garmin.stored_activity_ids(u, [1, 2, 3]),
+    "summaries.fitness": lambda w, u: w.summaries.fitness([u], OLD, FAR),
+    "summaries.goals": lambda w, u: w.summaries.goals([u], OLD),
+    "summaries.wellness": lambda w, u: w.summaries.wellness([u], OLD, FAR),
 }
 NOT_PER_USER_READS = {
     "users.by_chat": "looks up the account by its own chat id",
@@ -102,6 +108,20 @@ NOT_PER_USER_READS = {
     "billing.record_event": "write",
     "billing.lock_account": "locks the user's own row, returns a bool",
     "billing.save_subscription": "write",
+    "garmin.replace_credentials": "write",
+    "garmin.update_credentials": "write",
+    "garmin.delete_credentials": "write",
+    "garmin.upsert_config": "write",
+    "garmin.update_config": "write",
+    "garmin.start_run": "write",
+    "garmin.finish_run": "write",
+    "garmin.upsert_wellness": "write",
+    "due.due_syncs": "scheduler: ids of users due a sync",
+    "due.summary_candidates": "scheduler: ids (and zone, time) of users who may be due a summary",
+    "due.push_keys": "scheduler: which push dedup keys exist",
+    "due.mark_summaries_sent": "write",
+    "summaries.last_fitness_days": "batch of the caller's user ids: {user_id: day}",
+    "summaries.sessions": "batch of the caller's user ids: (user_id, day, sport, seconds) tuples",
     "admin.stats": "operator aggregates, returns counts only",
     "secrets.reencrypt_all": "operator key rotation, returns a count",
 }
@@ -143,13 +163,21 @@ async def _seed(c: Container, chat_id: int, n: int) -> int:
     for i in range(n):
         await c.gate.check_and_increment(uid, Feature.AI_CHAT)
         await c.ai_usage.log_usage(
-            request_id=f"{chat_id}-{i}", user_id=uid, model_id="m", input_tokens=i,
-            output_tokens=i, analysis_type="chat", latency_ms=1, status="ok",
+            request_id=f"{chat_id}-{i}",
+            user_id=uid,
+            model_id="m",
+            input_tokens=i,
+            output_tokens=i,
+            analysis_type="chat",
+            latency_ms=1,
+            status="ok",
         )
     return uid
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(a_rows=st.integers(0, 3), b_rows=st.integers(1, 4), chat_a=st.integers(1, 10**12))
 async def test_reads_for_a_never_return_b(
     container: Container, a_rows: int, b_rows: int, chat_a: int

@@ -1,0 +1,176 @@
+"""/connect, /disconnect and /sync: the Garmin Connect link and its data."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from core.errors import AppError, GarminMfaRequired
+from core.services.accounts import Account
+from core.services.garmin_link import GarminLinkService
+from core.services.garmin_sync import GarminSyncService, SyncReport
+
+logger = logging.getLogger(__name__)
+router = Router(name=__name__)
+COMMANDS = ["connect", "disconnect", "sync"]
+
+NOT_A_COMMAND = F.text & ~F.text.startswith("/")
+SYNC_WORDS = {
+    "rate_limited": "Garmin Connect is limiting requests right now; I will try again later.",
+    "network_error": "Garmin Connect could not be reached; I will try again at the next sync.",
+    "auth_failed": "Garmin no longer accepts the link. Send /connect to link again.",
+    "error": "The sync failed on my side; I will try again at the next sync.",
+}
+
+
+class GarminCb(CallbackData, prefix="garmin"):
+    action: str  # "connect" (core's CONNECT_CALLBACK) or "keep" (toggle keeping the password)
+
+
+class ConnectForm(StatesGroup):
+    email = State()
+    password = State()
+    code = State()
+
+
+def keep_keyboard(keep: bool) -> InlineKeyboardMarkup:
+    label = "Keep password for automatic re-login: " + ("yes" if keep else "no")
+    button = InlineKeyboardButton(text=label, callback_data=GarminCb(action="keep").pack())
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+async def _ask_email(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(ConnectForm.email)
+    await message.answer(
+        "Let's link Garmin Connect. Send the email of your Garmin account.\n/cancel to stop."
+    )
+
+
+@router.message(Command("connect"))
+async def connect(message: Message, state: FSMContext) -> None:
+    """Start linking: email, password, then the one-time code if Garmin asks."""
+    await _ask_email(message, state)
+
+
+@router.callback_query(GarminCb.filter(F.action == "connect"))
+async def connect_button(query: CallbackQuery, state: FSMContext) -> None:
+    """The button under the 'link broken' notice."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _ask_email(query.message, state)
+
+
+@router.message(ConnectForm.email, NOT_A_COMMAND)
+async def got_email(message: Message, state: FSMContext) -> None:
+    """Keep the email for this dialog only; ask for the password."""
+    email = (message.text or "").strip()
+    if "@" not in email or " " in email or len(email) > 254:
+        await message.answer("That does not look like an email address. Send it again.")
+        return
+    await state.update_data(email=email, keep=False)
+    await state.set_state(ConnectForm.password)
+    await message.answer(
+        "Now send your Garmin password. I delete your message at once and store only an "
+        "encrypted sign-in token. Tap the button if I may also keep the password (encrypted) "
+        "to sign in again by myself when Garmin ends the session.",
+        reply_markup=keep_keyboard(False),
+    )
+
+
+@router.callback_query(GarminCb.filter(F.action == "keep"), ConnectForm.password)
+async def toggle_keep(query: CallbackQuery, state: FSMContext) -> None:
+    """Flip the consent to keep the password; default no."""
+    keep = not bool((await state.get_data()).get("keep"))
+    await state.update_data(keep=keep)
+    await query.answer("I will keep it encrypted." if keep else "I will not keep it.")
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=keep_keyboard(keep))
+
+
+@router.message(ConnectForm.password, NOT_A_COMMAND)
+async def got_password(
+    message: Message, bot: Bot, state: FSMContext, account: Account, garmin_link: GarminLinkService
+) -> None:
+    """Delete the password message first, then sign in."""
+    password = message.text or ""
+    await _delete(bot, message)
+    data = await state.get_data()
+    await message.answer("I deleted your password message. Signing in to Garmin...")
+    try:
+        await garmin_link.start(
+            account.id, str(data.get("email", "")), password, keep_password=bool(data.get("keep"))
+        )
+    except GarminMfaRequired:
+        await state.set_state(ConnectForm.code)
+        await message.answer("Garmin sent you a one-time code by email or app. Send it here.")
+        return
+    except AppError:
+        await state.clear()
+        raise
+    await _linked(message, state)
+
+
+@router.message(ConnectForm.code, NOT_A_COMMAND)
+async def got_code(
+    message: Message, state: FSMContext, account: Account, garmin_link: GarminLinkService
+) -> None:
+    """Finish the sign-in with Garmin's one-time code."""
+    try:
+        await garmin_link.submit_code(account.id, message.text or "")
+    except AppError:  # a wrong code leaves the login waiting (3 tries, 5 minutes)
+        if not garmin_link.waiting_for_code(account.id):
+            await state.clear()
+        raise
+    await _linked(message, state)
+
+
+async def _linked(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(
+        "Garmin Connect is linked. Your last 30 days come in with the first sync, within a "
+        "minute; after that I sync by myself. /sync pulls new data now, /disconnect unlinks."
+    )
+
+
+async def _delete(bot: Bot, message: Message) -> None:
+    try:
+        await bot.delete_message(chat_id=message.chat.id, message_id=message.message_id)
+    except Exception:  # too old or already gone: say nothing of its content
+        logger.warning("could not delete a password message in chat %s", message.chat.id)
+
+
+@router.message(Command("disconnect"))
+async def disconnect(message: Message, account: Account, garmin_link: GarminLinkService) -> None:
+    """Forget the Garmin link; synced data stays."""
+    had = await garmin_link.disconnect(account.id)
+    if had:
+        await message.answer(
+            "Garmin Connect is unlinked and its sign-in deleted; syncing stopped. "
+            "Your activities stay. /connect links it again."
+        )
+    else:
+        await message.answer("Garmin Connect was not linked. /connect links it.")
+
+
+@router.message(Command("sync"))
+async def sync(message: Message, account: Account, garmin_sync: GarminSyncService) -> None:
+    """Sync Garmin now."""
+    await message.answer("Syncing with Garmin Connect...")
+    report = await garmin_sync.sync_now(account.id)
+    await message.answer(sync_text(report))
+
+
+def sync_text(report: SyncReport) -> str:
+    if report.relogged:
+        return "Garmin had ended the session; I signed in again and will sync within a minute."
+    if report.status != "ok":
+        return SYNC_WORDS.get(report.status, SYNC_WORDS["error"])
+    found = f"{report.new} new activit{'y' if report.new == 1 else 'ies'}"
+    return f"Sync done: {found}, wellness for {report.wellness_days} day(s)."
