@@ -45,12 +45,9 @@ class TickResult:
 def _default_notifier(container: Container, bot: Bot | None) -> Flusher | None:
     if bot is None:
         return None
-    try:
-        from bot.notifier import Notifier
-    except ModuleNotFoundError:
-        logger.warning("no notifier in this build: pushes stay in the outbox")
-        return None
-    return Notifier(container, bot)  # type: ignore[no-any-return,call-arg,arg-type,unused-ignore]
+    from bot.notifier import make_notifier
+
+    return make_notifier(container, bot)
 
 
 class Scheduler:

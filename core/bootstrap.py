@@ -17,16 +17,17 @@ from core.gateways.garmin import GarminConnectGateway
 from core.gateways.llm import build_llm
 from core.gateways.payments import NotConfiguredPayments, Payments, StripePayments
 from core.services.accounts import AccountService
-from core.services.billing import BillingService
-from core.services.coach import CoachService
 from core.services.admin import AdminService
 from core.services.ai_usage import AIUsageService
+from core.services.billing import BillingService
+from core.services.coach import CoachService
 from core.services.daily_summary import DailySummaryService
 from core.services.export import ExportService
 from core.services.feature_gate import FeatureGate
 from core.services.garmin_link import GarminLinkService
 from core.services.garmin_sync import GarminSyncService
 from core.services.goals import GoalService
+from core.services.pushes import PushService
 from core.services.reports import ReportService
 from core.services.training import TrainingService
 
@@ -82,46 +83,52 @@ def make_payments(settings: Settings) -> Payments:
 
 def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Container:
     """Wire the product from settings; `overrides` replace gateways (tests, console)."""
+    # garminconnect logs failed calls with Garmin's response text; that text can carry
+    # account details, so only its critical messages reach our logs.
+    logging.getLogger("garminconnect").setLevel(logging.CRITICAL)
     engine = make_engine(settings.database_url)
     uow = UnitOfWorkFactory(make_sessionmaker(engine))
     cipher = overrides.pop("cipher", None) or load_cipher(
         settings.credentials_keys, app_env=settings.app_env, data_dir=settings.data_dir
     )
     gate = FeatureGate(uow, clock=clock)
-    training: dict[str, Any] = {
-        "training": TrainingService(uow, clock=clock),
-        "reports": ReportService(uow, gate, clock=clock),
-        "goals": GoalService(uow, clock=clock),
-        "export": ExportService(uow, gate, clock=clock),
-    }
-    garmin = overrides.pop("garmin", None) or GarminConnectGateway()
-    pushes = training.get("pushes")  # the outbox, when this build has one
-    training["garmin_link"] = GarminLinkService(uow, garmin, cipher, clock=clock)
-    training["garmin_sync"] = GarminSyncService(
-        uow, garmin, cipher, training["training"], gate, pushes, clock=clock
-    )
-    if pushes is not None:
-        training["daily_summary"] = DailySummaryService(uow, pushes, clock=clock)
     ai_usage = AIUsageService(uow, prices=settings.ai_prices, clock=clock)
+    garmin = overrides.pop("garmin", None) or GarminConnectGateway()
     llm = overrides.pop("llm", None) or build_llm(
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
         model=settings.openai_model,
         timeout_s=settings.openai_timeout_s,
     )
-    training["llm"] = llm
     payments = overrides.pop("payments", None) or make_payments(settings)
-    training["payments"] = payments
-    training["billing"] = BillingService(uow, payments, settings, clock)
-    training["coach"] = CoachService(uow, llm, gate, ai_usage, clock)
+    pushes = PushService(uow, clock)
+    training = TrainingService(uow, clock=clock)
+    reports = ReportService(uow, gate, clock=clock)
+    # The feature services, by the names handlers ask for them.
+    extras: dict[str, Any] = {
+        "training": training,
+        "reports": reports,
+        "goals": GoalService(uow, clock=clock),
+        "export": ExportService(uow, gate, clock=clock),
+        "pushes": pushes,
+        "garmin_link": GarminLinkService(uow, garmin, cipher, clock=clock),
+        "garmin_sync": GarminSyncService(uow, garmin, cipher, training, gate, pushes, clock=clock),
+        "daily_summary": DailySummaryService(uow, pushes, clock=clock),
+        "llm": llm,
+        "coach": CoachService(uow, llm, gate, ai_usage, clock),
+        "payments": payments,
+        "billing": BillingService(uow, payments, settings, clock),
+    }
     return Container(
         settings=settings,
         engine=engine,
         uow=uow,
         cipher=cipher,
-        accounts=AccountService(uow, clock=clock),
+        accounts=AccountService(
+            uow, clock=clock, default_summary_time=settings.default_summary_time
+        ),
         gate=gate,
         ai_usage=ai_usage,
         admin=AdminService(uow, clock=clock),
-        extras=training,
+        extras=extras,
     )

@@ -117,9 +117,16 @@ def validate_profile(fields: dict[str, object]) -> dict[str, object]:
 class AccountService:
     """Get-or-create accounts and change their settings."""
 
-    def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        clock: Clock = utcnow,
+        default_summary_time: time = time(7, 0),
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._default_summary_time = default_summary_time
 
     async def get_or_create(
         self,
@@ -146,6 +153,7 @@ class AccountService:
                 first_name=(first_name or "")[:128] or None,
                 username=(username or "")[:64] or None,
                 language=(language or "")[:16] or None,
+                summary_time=self._default_summary_time,
                 last_seen_at=self._clock(),
             )
             await uow.commit()
