@@ -157,9 +157,7 @@ async def run(users: int, rate: float) -> None:
         )  # fmt: skip
         container = build(settings, clock=clock, cipher=Cipher([new_key()]))
         outbox = Outbox(container)
-        container.extras["daily_summary"] = DailySummaryService(
-            container.uow, outbox, clock=clock
-        )
+        container.extras["daily_summary"] = DailySummaryService(container.uow, outbox, clock=clock)
         container.extras.pop("garmin_sync", None)
         await seed(container, users)
         bot = make_bot(settings, token=api.token)

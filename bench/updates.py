@@ -18,16 +18,15 @@ import time
 from typing import Any
 
 from _common import ROOT, backends, database
-
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
 
+from bot.app import POLLING_CONCURRENCY
 from bot.dispatcher import build_dispatcher
 from bot.telegram import make_bot
 from core.bootstrap import build
 from core.config import Settings
 from core.gateways.cipher import Cipher, new_key
-from bot.app import POLLING_CONCURRENCY
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI
 
@@ -43,11 +42,16 @@ def batch(count: int) -> list[dict[str, Any]]:
 
 async def drive(api: FakeBotAPI, dp: Dispatcher, bot: Bot) -> float:
     """Warm every chat up, then time UPDATES updates; updates per second."""
-    task = asyncio.create_task(dp.start_polling(
-        bot, polling_timeout=1, handle_signals=False, close_bot_session=False,
-        allowed_updates=dp.resolve_used_update_types(),
-        tasks_concurrency_limit=POLLING_CONCURRENCY,
-    ))
+    task = asyncio.create_task(
+        dp.start_polling(
+            bot,
+            polling_timeout=1,
+            handle_signals=False,
+            close_bot_session=False,
+            allowed_updates=dp.resolve_used_update_types(),
+            tasks_concurrency_limit=POLLING_CONCURRENCY,
+        )
+    )
     try:
         await api.wait_until_polling(timeout=10)
         api.feed_many(batch(CHATS))

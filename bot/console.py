@@ -37,8 +37,12 @@ logger = logging.getLogger(__name__)
 
 CHAT_ID = 1
 BOT_TOKEN = "1000000001:console"
-BOT_USER = {"id": 1000000001, "is_bot": True, "first_name": "Training Analyzer",
-            "username": "trainbot_console_bot"}
+BOT_USER = {
+    "id": 1000000001,
+    "is_bot": True,
+    "first_name": "Training Analyzer",
+    "username": "trainbot_console_bot",
+}
 FILE_PREFIX = "console://file/"
 QUIT = {"/quit", "/exit"}
 BANNER = (
@@ -75,8 +79,9 @@ class ConsoleSession(BaseSession):
     """A Bot API that prints what the bot sends and remembers the buttons it offered."""
 
     def __init__(self, out: TextIO, files_dir: Path, *, user_name: str = "you") -> None:
-        super().__init__(api=TelegramAPIServer(base="console://bot{token}/{method}",
-                                               file=FILE_PREFIX + "{path}"))
+        super().__init__(
+            api=TelegramAPIServer(base="console://bot{token}/{method}", file=FILE_PREFIX + "{path}")
+        )
         self.out = out
         self.files_dir = files_dir
         self.user_name = user_name
@@ -97,7 +102,7 @@ class ConsoleSession(BaseSession):
         name = method.__api_method__
         handler = getattr(self, f"_m_{name}", None)
         raw = await handler(bot, method) if handler is not None else None
-        for candidate in ([raw] if raw is not None else self._generic(method)):
+        for candidate in [raw] if raw is not None else self._generic(method):
             try:
                 response = Response[method.__returning__].model_validate(  # type: ignore[name-defined]
                     {"ok": True, "result": candidate}, context={"bot": bot}
@@ -126,8 +131,13 @@ class ConsoleSession(BaseSession):
 
     def message(self, **content: Any) -> dict[str, Any]:
         """A message from the local user in the local chat."""
-        return {"message_id": next(self.ids), "from": self._user(), "chat": self._chat(),
-                "date": int(time.time()), **content}
+        return {
+            "message_id": next(self.ids),
+            "from": self._user(),
+            "chat": self._chat(),
+            "date": int(time.time()),
+            **content,
+        }
 
     def choice(self, line: str) -> str | None:
         """The callback data of button number `line`, if it is one."""
@@ -140,8 +150,12 @@ class ConsoleSession(BaseSession):
         file_id = f"console-{len(self.uploads) + 1}"
         self.uploads[f"uploads/{file_id}/{path.name}"] = path
         self.uploads[file_id] = path
-        return {"file_id": file_id, "file_unique_id": file_id, "file_name": path.name,
-                "file_size": path.stat().st_size}
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": path.name,
+            "file_size": path.stat().st_size,
+        }
 
     def _user(self) -> dict[str, Any]:
         return {"id": CHAT_ID, "is_bot": False, "first_name": self.user_name}
@@ -153,9 +167,13 @@ class ConsoleSession(BaseSession):
 
     def _bot_message(self, method: Any, *, shown: bool = True, **content: Any) -> dict[str, Any]:
         """The Message the bot sent; `shown` messages replace the buttons on offer."""
-        msg = {"message_id": getattr(method, "message_id", None) or next(self.ids),
-               "from": BOT_USER, "chat": self._chat(), "date": int(time.time()),
-               **{k: v for k, v in content.items() if v is not None}}
+        msg = {
+            "message_id": getattr(method, "message_id", None) or next(self.ids),
+            "from": BOT_USER,
+            "chat": self._chat(),
+            "date": int(time.time()),
+            **{k: v for k, v in content.items() if v is not None},
+        }
         if shown:
             self._show_keyboard(getattr(method, "reply_markup", None), msg)
         return msg
@@ -231,16 +249,26 @@ class ConsoleSession(BaseSession):
         caption = self._text(bot, method, "caption")
         self._say(f"[{field}: {where}]" + (f"\n{caption}" if caption else ""))
         file: dict[str, Any] = {"file_id": f"out-{where}"[:64], "file_unique_id": "console"}
-        content: Any = ([{**file, "width": 800, "height": 600}] if field == "photo"
-                        else {**file, "file_name": Path(where).name})
+        content: Any = (
+            [{**file, "width": 800, "height": 600}]
+            if field == "photo"
+            else {**file, "file_name": Path(where).name}
+        )
         return self._bot_message(method, caption=caption, **{field: content})
 
     async def _m_sendInvoice(self, bot: Bot, method: Any) -> Any:
         total = sum(p.amount for p in method.prices)
         self._say(f"[invoice: {method.title}, {total} {method.currency}]\n{method.description}")
-        return self._bot_message(method, invoice={
-            "title": method.title, "description": method.description, "start_parameter": "",
-            "currency": method.currency, "total_amount": total})
+        return self._bot_message(
+            method,
+            invoice={
+                "title": method.title,
+                "description": method.description,
+                "start_parameter": "",
+                "currency": method.currency,
+                "total_amount": total,
+            },
+        )
 
     async def _m_answerCallbackQuery(self, bot: Bot, method: Any) -> Any:
         if method.text:
@@ -254,9 +282,12 @@ class ConsoleSession(BaseSession):
         path = self.uploads.get(method.file_id)
         if path is None:
             raise TelegramBadRequest(method=method, message="Bad Request: invalid file_id")
-        return {"file_id": method.file_id, "file_unique_id": method.file_id,
-                "file_size": path.stat().st_size,
-                "file_path": f"uploads/{method.file_id}/{path.name}"}
+        return {
+            "file_id": method.file_id,
+            "file_unique_id": method.file_id,
+            "file_size": path.stat().st_size,
+            "file_path": f"uploads/{method.file_id}/{path.name}",
+        }
 
     def _generic(self, method: Any) -> list[Any]:
         """Stand-in answers tried in order: a sent message, success, an empty list."""
@@ -274,9 +305,16 @@ def to_update(session: ConsoleSession, line: str, update_id: int) -> dict[str, A
     """What the typed line means in Telegram's terms (None: nothing to send)."""
     data = session.choice(line)
     if data is not None and session.choice_message is not None:
-        return {"update_id": update_id, "callback_query": {
-            "id": str(update_id), "from": session.message()["from"], "chat_instance": "console",
-            "message": session.choice_message, "data": data}}
+        return {
+            "update_id": update_id,
+            "callback_query": {
+                "id": str(update_id),
+                "from": session.message()["from"],
+                "chat_instance": "console",
+                "message": session.choice_message,
+                "data": data,
+            },
+        }
     if line.startswith("/upload"):
         path = Path(line.removeprefix("/upload").strip()).expanduser()
         if not path.is_file():
@@ -285,8 +323,9 @@ def to_update(session: ConsoleSession, line: str, update_id: int) -> dict[str, A
         return {"update_id": update_id, "message": session.message(document=session.upload(path))}
     content: dict[str, Any] = {"text": line}
     if line.startswith("/"):
-        content["entities"] = [{"type": "bot_command", "offset": 0,
-                                "length": len(line.split(maxsplit=1)[0])}]
+        content["entities"] = [
+            {"type": "bot_command", "offset": 0, "length": len(line.split(maxsplit=1)[0])}
+        ]
     return {"update_id": update_id, "message": session.message(**content)}
 
 

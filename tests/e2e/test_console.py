@@ -77,15 +77,21 @@ async def test_unknown_command_is_escaped_and_upload_reaches_the_bot(
 async def test_session_saves_files_renders_links_and_serves_uploads(tmp_path: Path) -> None:
     out = io.StringIO()
     bot = console_bot(out, tmp_path / "console")
-    keyboard = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="Pay", url="https://checkout.example/1"),
-        InlineKeyboardButton(text="Later", callback_data="later"),
-    ]])
-    sent = await bot.send_message(CHAT_ID, 'See <a href="https://x.example/?a=1&amp;b=2">this</a>',
-                                  reply_markup=keyboard)
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text="Pay", url="https://checkout.example/1"),
+                InlineKeyboardButton(text="Later", callback_data="later"),
+            ]
+        ]
+    )
+    sent = await bot.send_message(
+        CHAT_ID, 'See <a href="https://x.example/?a=1&amp;b=2">this</a>', reply_markup=keyboard
+    )
     assert sent.text == "See this (https://x.example/?a=1&b=2)"
-    photo = await bot.send_photo(CHAT_ID, BufferedInputFile(b"\x89PNG", "chart.png"),
-                                 caption="<i>Form</i>")
+    photo = await bot.send_photo(
+        CHAT_ID, BufferedInputFile(b"\x89PNG", "chart.png"), caption="<i>Form</i>"
+    )
     assert photo.photo and photo.caption == "_Form_"
     saved = list((tmp_path / "console").glob("*chart.png"))
     assert len(saved) == 1 and saved[0].read_bytes() == b"\x89PNG"

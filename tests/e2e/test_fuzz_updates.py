@@ -89,34 +89,82 @@ def other_kinds(draw: st.DrawFn) -> dict[str, Any]:
     chat = u.chat(uid)
     member = {"status": "member", "user": who}
     kicked = {"status": "kicked", "user": u.bot_user(), "until_date": 0}
-    poll = {"id": str(next(_ids)), "question": draw(st.text(min_size=1, max_size=300)),
-            "options": [{"persistent_id": "0", "text": "a", "voter_count": 1},
-                        {"persistent_id": "1", "text": "b", "voter_count": 0}],
-            "total_voter_count": 1, "is_closed": False, "is_anonymous": True,
-            "type": "regular", "allows_multiple_answers": False, "allows_revoting": False,
-            "members_only": False}
-    kind = draw(st.sampled_from(["poll", "poll_answer", "reaction", "my_chat_member",
-                                 "chat_member", "inline_query", "sticker", "location"]))
+    poll = {
+        "id": str(next(_ids)),
+        "question": draw(st.text(min_size=1, max_size=300)),
+        "options": [
+            {"persistent_id": "0", "text": "a", "voter_count": 1},
+            {"persistent_id": "1", "text": "b", "voter_count": 0},
+        ],
+        "total_voter_count": 1,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": False,
+        "members_only": False,
+    }
+    kind = draw(
+        st.sampled_from(
+            [
+                "poll",
+                "poll_answer",
+                "reaction",
+                "my_chat_member",
+                "chat_member",
+                "inline_query",
+                "sticker",
+                "location",
+            ]
+        )
+    )
     if kind == "poll":
         return {"poll": poll}
     if kind == "poll_answer":
-        return {"poll_answer": {"poll_id": "1", "user": who, "option_ids": [0],
-                                "option_persistent_ids": ["0"]}}
+        return {
+            "poll_answer": {
+                "poll_id": "1",
+                "user": who,
+                "option_ids": [0],
+                "option_persistent_ids": ["0"],
+            }
+        }
     if kind == "reaction":
-        return {"message_reaction": {
-            "chat": chat, "message_id": 1, "user": who, "date": u.now(),
-            "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": "👍"}]}}
+        return {
+            "message_reaction": {
+                "chat": chat,
+                "message_id": 1,
+                "user": who,
+                "date": u.now(),
+                "old_reaction": [],
+                "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+            }
+        }
     if kind in ("my_chat_member", "chat_member"):
-        return {kind: {"chat": chat, "from": who, "date": u.now(),
-                       "old_chat_member": member if kind == "chat_member" else
-                       {"status": "member", "user": u.bot_user()},
-                       "new_chat_member": kicked}}
+        return {
+            kind: {
+                "chat": chat,
+                "from": who,
+                "date": u.now(),
+                "old_chat_member": member
+                if kind == "chat_member"
+                else {"status": "member", "user": u.bot_user()},
+                "new_chat_member": kicked,
+            }
+        }
     if kind == "inline_query":
-        return {"inline_query": {"id": str(next(_ids)), "from": who,
-                                 "query": draw(st.text(max_size=256)), "offset": ""}}
+        return {
+            "inline_query": {
+                "id": str(next(_ids)),
+                "from": who,
+                "query": draw(st.text(max_size=256)),
+                "offset": "",
+            }
+        }
     if kind == "location":
-        return {"message": u.message(uid, sender=who,
-                                     location={"latitude": 52.5, "longitude": 13.4})}
+        return {
+            "message": u.message(uid, sender=who, location={"latitude": 52.5, "longitude": 13.4})
+        }
     return u.sticker_message(chat_id=uid)
 
 

@@ -36,9 +36,13 @@ def free_port() -> int:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={
-        "webhook_secret": SECRET, "webhook_url": "https://bot.example.com/", "port": free_port(),
-    })
+    return settings.model_copy(
+        update={
+            "webhook_secret": SECRET,
+            "webhook_url": "https://bot.example.com/",
+            "port": free_port(),
+        }
+    )
 
 
 async def serve(container: Container, api: FakeBotAPI) -> AsyncIterator[TestClient[Any, Any]]:
@@ -80,14 +84,15 @@ async def test_secret_and_body_are_checked_before_anything_runs(
     assert (await post(client, other, secret="")).status == 401
     assert (await post(client, "{not json")).status == 400
     assert (await post(client, b"\xff\xfe")).status == 400
-    for not_update in ({"hello": 1}, [1, 2], "\"text\"", {"update_id": "x"}):
+    for not_update in ({"hello": 1}, [1, 2], '"text"', {"update_id": "x"}):
         assert (await post(client, not_update)).status == 400, not_update
     # A good update afterwards: once it is answered, anything the rejected ones had
     # started would have shown up too.
     response = await post(client, start_update())
     assert response.status == 200 and await response.json() == {"ok": True}
-    await bot_api.wait_for("sendMessage", count=2,
-                           predicate=lambda r: r.params.get("chat_id") == u.DEFAULT_USER_ID)
+    await bot_api.wait_for(
+        "sendMessage", count=2, predicate=lambda r: r.params.get("chat_id") == u.DEFAULT_USER_ID
+    )
     assert "Hi Alex" in bot_api.sent_texts(u.DEFAULT_USER_ID)[0]
     assert bot_api.sent_texts(OTHER_CHAT) == []
     assert await container.accounts.by_chat(OTHER_CHAT) is None

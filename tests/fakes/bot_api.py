@@ -59,8 +59,11 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The JSON body Telegram sends for this error."""
-        out: dict[str, Any] = {"ok": False, "error_code": self.status,
-                               "description": self.description}
+        out: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description,
+        }
         if self.retry_after is not None:
             out["parameters"] = {"retry_after": self.retry_after}
         return out
@@ -145,20 +148,30 @@ class FakeBotAPI:
         self._last_id: dict[Any, int] = {}
         self._sent: dict[tuple[Any, Any], Params] = {}
         self._message_methods = frozenset(
-            n for n, m in self.spec.methods.items()
-            if n.startswith(_SENDS) and {"Message", "Array of Message", "MessageId",
-                                         "Array of MessageId"} & set(m.returns)
+            n
+            for n, m in self.spec.methods.items()
+            if n.startswith(_SENDS)
+            and {"Message", "Array of Message", "MessageId", "Array of MessageId"} & set(m.returns)
         )
         self._handlers: dict[str, Callable[[Params], Any]] = {
-            "getMe": lambda p: self.me, "getUpdates": self._get_updates,
-            "getFile": self._get_file, "sendMessage": self._send_message,
-            "sendPhoto": self._send_photo, "sendDocument": self._send_document,
-            "sendInvoice": self._send_invoice, "editMessageText": self._edit,
-            "editMessageCaption": self._edit, "editMessageReplyMarkup": self._edit,
-            "deleteMessage": self._delete, "setWebhook": self._set_webhook,
-            "deleteWebhook": self._delete_webhook, "getWebhookInfo": self._webhook_info,
-            "createInvoiceLink": self._invoice_link, "setMyCommands": self._set_commands,
-            "getMyCommands": lambda p: self.commands, "deleteMyCommands": self._delete_commands,
+            "getMe": lambda p: self.me,
+            "getUpdates": self._get_updates,
+            "getFile": self._get_file,
+            "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
+            "sendInvoice": self._send_invoice,
+            "editMessageText": self._edit,
+            "editMessageCaption": self._edit,
+            "editMessageReplyMarkup": self._edit,
+            "deleteMessage": self._delete,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._webhook_info,
+            "createInvoiceLink": self._invoice_link,
+            "setMyCommands": self._set_commands,
+            "getMyCommands": lambda p: self.commands,
+            "deleteMyCommands": self._delete_commands,
         }
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -170,8 +183,9 @@ class FakeBotAPI:
         app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024)
         app.router.add_get("/file/bot{token}/{path:.+}", self._serve_file)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
-                                     shutdown_timeout=POLL_CAP_S + 0.5)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=POLL_CAP_S + 0.5
+        )
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         host, port = self._runner.addresses[0][:2]
@@ -199,10 +213,14 @@ class FakeBotAPI:
     @property
     def me(self) -> Params:
         """The bot's User object; its id is the number in the token, as on Telegram."""
-        return {**u.bot_user(self._bot_id, username=self.bot_username),
-                "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False, "can_connect_to_business": False,
-                "has_main_web_app": False}
+        return {
+            **u.bot_user(self._bot_id, username=self.bot_username),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
 
     @property
     def is_polling(self) -> bool:
@@ -215,8 +233,10 @@ class FakeBotAPI:
 
     def feed(self, update: Params) -> Params:
         """Queue an update for getUpdates; assigns update_id and returns the queued dict."""
-        queued = {"update_id": self._next_update_id,
-                  **{k: v for k, v in update.items() if k != "update_id"}}
+        queued = {
+            "update_id": self._next_update_id,
+            **{k: v for k, v in update.items() if k != "update_id"},
+        }
         self._next_update_id += 1
         self.violations.extend(f"feed: {p}" for p in self.spec.check_update(queued))
         msg = queued.get("message") or queued.get("edited_message")
@@ -245,8 +265,11 @@ class FakeBotAPI:
         n = next(self._file_seq)
         ext = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
         doc: dict[str, Any] = {
-            "file_id": f"BQACAgIAAxkBAAIF{n:06d}FakeFileId", "file_unique_id": f"AgADF{n:06d}",
-            "file_name": file_name, "mime_type": mime_type, "file_size": len(content),
+            "file_id": f"BQACAgIAAxkBAAIF{n:06d}FakeFileId",
+            "file_unique_id": f"AgADF{n:06d}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
         }
         stored = _File(doc, f"{folder}/file_{n}.{ext}", content)
         self._files[doc["file_id"]] = self._paths[stored.path] = stored
@@ -276,12 +299,18 @@ class FakeBotAPI:
 
     def sent_texts(self, chat_id: int | str | None = None) -> list[str]:
         """Texts of accepted sendMessage requests (optionally to one chat), in order."""
-        pool = self._by_method.get("sendMessage", []) if chat_id is None else \
-            self.messages_by_chat.get(chat_id, [])
+        pool = (
+            self._by_method.get("sendMessage", [])
+            if chat_id is None
+            else self.messages_by_chat.get(chat_id, [])
+        )
         return [r.params.get("text", "") for r in pool if r.ok and r.method == "sendMessage"]
 
     async def wait_for(
-        self, method: str, count: int = 1, timeout: float = 5.0,  # noqa: ASYNC109 (test helper)
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 (test helper)
         predicate: Callable[[Recorded], bool] | None = None,
     ) -> list[Recorded]:
         """Wait until `count` requests of `method` (matching predicate) arrived; returns them."""
@@ -295,8 +324,9 @@ class FakeBotAPI:
             await asyncio.wait_for(waiter.done, timeout)
         except TimeoutError:
             seen = Counter(r.method for r in self.requests)
-            raise TimeoutError(f"{len(matched)}/{count} {method} requests after {timeout}s; "
-                               f"seen: {dict(seen)}") from None
+            raise TimeoutError(
+                f"{len(matched)}/{count} {method} requests after {timeout}s; seen: {dict(seen)}"
+            ) from None
         finally:
             self._waiters.remove(waiter)
         return matched
@@ -342,9 +372,12 @@ class FakeBotAPI:
                     if part.filename is not None:
                         data = await part.read()
                         files[part.name] = {
-                            "filename": part.filename, "size": len(data), "content": bytes(data),
-                            "content_type": part.headers.get("Content-Type",
-                                                             "application/octet-stream"),
+                            "filename": part.filename,
+                            "size": len(data),
+                            "content": bytes(data),
+                            "content_type": part.headers.get(
+                                "Content-Type", "application/octet-stream"
+                            ),
                         }
                     else:
                         form[part.name] = await part.text()
@@ -408,8 +441,11 @@ class FakeBotAPI:
 
     async def _get_updates(self, p: Params) -> list[Params]:
         if self.webhook_url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         if isinstance(p.get("allowed_updates"), list):
             wanted = frozenset(p["allowed_updates"]) or frozenset(self.spec.update_types)
             self._allowed = wanted if p["allowed_updates"] else wanted - _OPT_IN_UPDATES
@@ -432,8 +468,11 @@ class FakeBotAPI:
                 self._poller = None
                 self._polling.clear()
         if reason == "conflict":
-            raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                "make sure that only one bot instance is running")
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
         return self._take(limit)
 
     def _confirm(self, offset: Any) -> None:
@@ -456,8 +495,12 @@ class FakeBotAPI:
                     break
             elif upd["update_id"] not in self._skipped:
                 self._skipped.add(upd["update_id"])
-                logger.warning("update %s (%s) not delivered: not in allowed_updates %s",
-                               upd["update_id"], kind, sorted(self._allowed))
+                logger.warning(
+                    "update %s (%s) not delivered: not in allowed_updates %s",
+                    upd["update_id"],
+                    kind,
+                    sorted(self._allowed),
+                )
         return batch
 
     def _get_file(self, p: Params) -> Params:
@@ -467,51 +510,96 @@ class FakeBotAPI:
         if len(stored.content) > MAX_DOWNLOAD:
             raise ApiError(400, "Bad Request: file is too big")
         doc = stored.doc
-        return {"file_id": doc["file_id"], "file_unique_id": doc["file_unique_id"],
-                "file_size": doc["file_size"], "file_path": stored.path}
+        return {
+            "file_id": doc["file_id"],
+            "file_unique_id": doc["file_unique_id"],
+            "file_size": doc["file_size"],
+            "file_path": stored.path,
+        }
 
     def _new_message(self, chat_id: Any, **content: Any) -> Params:
         mid = self._last_id[chat_id] = self._last_id.get(chat_id, 0) + 1
-        chat = u.chat(chat_id) if isinstance(chat_id, int) else \
-            {"id": -1_000_000_000_000 - len(self._last_id), "type": "channel",
-             "title": chat_id, "username": chat_id.lstrip("@")}
-        msg = {"message_id": mid, "from": self.me, "chat": chat, "date": u.now(),
-               **{k: v for k, v in content.items() if v is not None}}
+        chat = (
+            u.chat(chat_id)
+            if isinstance(chat_id, int)
+            else {
+                "id": -1_000_000_000_000 - len(self._last_id),
+                "type": "channel",
+                "title": chat_id,
+                "username": chat_id.lstrip("@"),
+            }
+        )
+        msg = {
+            "message_id": mid,
+            "from": self.me,
+            "chat": chat,
+            "date": u.now(),
+            **{k: v for k, v in content.items() if v is not None},
+        }
         self._sent[(chat_id, mid)] = msg
         return msg
 
     def _send_message(self, p: Params) -> Params:
-        return self._new_message(p["chat_id"], text=_visible(p, "text"), entities=p.get("entities"),
-                                 reply_markup=_inline_markup(p))
+        return self._new_message(
+            p["chat_id"],
+            text=_visible(p, "text"),
+            entities=p.get("entities"),
+            reply_markup=_inline_markup(p),
+        )
 
     def _send_photo(self, p: Params) -> Params:
         photo = p["photo"]
         if is_file(photo):
-            photo = self.add_file(photo["content"], file_name=photo["filename"],
-                                  mime_type="image/jpeg", folder="photos")["file_id"]
-        sizes = [{"file_id": f"{photo}_{w}", "file_unique_id": f"{str(photo)[-8:]}{w}",
-                  "width": w, "height": w * 3 // 4, "file_size": w * 60} for w in (90, 320, 800)]
+            photo = self.add_file(
+                photo["content"],
+                file_name=photo["filename"],
+                mime_type="image/jpeg",
+                folder="photos",
+            )["file_id"]
+        sizes = [
+            {
+                "file_id": f"{photo}_{w}",
+                "file_unique_id": f"{str(photo)[-8:]}{w}",
+                "width": w,
+                "height": w * 3 // 4,
+                "file_size": w * 60,
+            }
+            for w in (90, 320, 800)
+        ]
         if str(photo) in self._files:  # the largest size downloads the real bytes
             sizes[-1]["file_id"] = photo
-        return self._new_message(p["chat_id"], photo=sizes, caption=_visible(p, "caption"),
-                                 reply_markup=_inline_markup(p))
+        return self._new_message(
+            p["chat_id"],
+            photo=sizes,
+            caption=_visible(p, "caption"),
+            reply_markup=_inline_markup(p),
+        )
 
     def _send_document(self, p: Params) -> Params:
         doc = p["document"]
         if is_file(doc):
-            doc = self.add_file(doc["content"], file_name=doc["filename"],
-                                mime_type=doc["content_type"])
+            doc = self.add_file(
+                doc["content"], file_name=doc["filename"], mime_type=doc["content_type"]
+            )
         else:
             known = self._files.get(str(doc))
             doc = dict(known.doc) if known else {"file_id": doc, "file_unique_id": str(doc)[-12:]}
-        return self._new_message(p["chat_id"], document=doc, caption=_visible(p, "caption"),
-                                 reply_markup=_inline_markup(p))
+        return self._new_message(
+            p["chat_id"],
+            document=doc,
+            caption=_visible(p, "caption"),
+            reply_markup=_inline_markup(p),
+        )
 
     def _send_invoice(self, p: Params) -> Params:
         total = sum(int(x.get("amount", 0)) for x in p.get("prices") or [])
-        invoice = {"title": p.get("title"), "description": p.get("description"),
-                   "start_parameter": p.get("start_parameter", ""),
-                   "currency": p.get("currency"), "total_amount": total}
+        invoice = {
+            "title": p.get("title"),
+            "description": p.get("description"),
+            "start_parameter": p.get("start_parameter", ""),
+            "currency": p.get("currency"),
+            "total_amount": total,
+        }
         return self._new_message(p["chat_id"], invoice=invoice, reply_markup=_inline_markup(p))
 
     def _generic(self, method: str, p: Params) -> Any:
@@ -519,13 +607,18 @@ class FakeBotAPI:
         if "Message" in returns and "chat_id" in p and "message_id" not in p:
             return self._new_message(p["chat_id"], caption=_visible(p, "caption"))
         if returns == ("Array of Message",) and "chat_id" in p:  # an album: one per item
-            return [self._new_message(p["chat_id"], caption=_visible(m, "caption"))
-                    for m in p.get("media") or [{}] if isinstance(m, dict)]
+            return [
+                self._new_message(p["chat_id"], caption=_visible(m, "caption"))
+                for m in p.get("media") or [{}]
+                if isinstance(m, dict)
+            ]
         if returns == ("MessageId",) and "chat_id" in p:
             return {"message_id": self._new_message(p["chat_id"])["message_id"]}
         if returns == ("Array of MessageId",) and "chat_id" in p:
-            return [{"message_id": self._new_message(p["chat_id"])["message_id"]}
-                    for _ in p.get("message_ids") or []]
+            return [
+                {"message_id": self._new_message(p["chat_id"])["message_id"]}
+                for _ in p.get("message_ids") or []
+            ]
         if "Boolean" in returns:
             return True
         if returns == ("String",):
@@ -537,8 +630,16 @@ class FakeBotAPI:
             return True
         key = (p.get("chat_id"), p.get("message_id"))
         old = self._sent.get(key)
-        new = dict(old) if old else {"message_id": key[1], "from": self.me,
-                                     "chat": u.chat(int(key[0] or 0)), "date": u.now()}
+        new = (
+            dict(old)
+            if old
+            else {
+                "message_id": key[1],
+                "from": self.me,
+                "chat": u.chat(int(key[0] or 0)),
+                "date": u.now(),
+            }
+        )
         for name in ("text", "caption"):
             if name in p:
                 new[name] = _visible(p, name)
@@ -546,9 +647,12 @@ class FakeBotAPI:
         if (markup := _inline_markup(p)) is not None:
             new["reply_markup"] = markup
         if old is not None and {**old, "edit_date": 0} == {**new, "edit_date": 0}:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message "
-                                "content and reply markup are exactly the same as a current "
-                                "content and reply markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same as a current "
+                "content and reply markup of the message",
+            )
         new["edit_date"] = u.now()
         self._sent[key] = new
         return new
@@ -572,8 +676,11 @@ class FakeBotAPI:
         return True
 
     def _webhook_info(self, p: Params) -> Params:
-        info: Params = {"url": self.webhook_url, "has_custom_certificate": False,
-                        "pending_update_count": len(self._updates)}
+        info: Params = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
         if self.webhook_url:
             info.update(max_connections=40, allowed_updates=sorted(self._allowed))
         return info

@@ -15,8 +15,25 @@ SPEC_PATH = (
 )
 PARSE_MODES = frozenset({"html", "markdownv2", "markdown"})
 HTML_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-     "tg-emoji", "tg-time", "code", "pre", "blockquote"}
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "tg-time",
+        "code",
+        "pre",
+        "blockquote",
+    }
 )
 _PRIMITIVES = frozenset({"Integer", "Float", "String", "Boolean", "InputFile"})
 _RANGE = re.compile(r"(\d+)-(\d+) (characters|bytes)")
@@ -90,8 +107,10 @@ def parse_html(text: str) -> tuple[str, str | None]:
         if tag.group(1):
             if not stack or stack[-1] != name:
                 expected = stack[-1] if stack else ""
-                return "", (f'Unmatched end tag at byte offset {offset}, expected "</{expected}>", '
-                            f'found "</{name}>"')
+                return "", (
+                    f'Unmatched end tag at byte offset {offset}, expected "</{expected}>", '
+                    f'found "</{name}>"'
+                )
             stack.pop()
         elif name not in HTML_TAGS:
             return "", f'Unsupported start tag "{name}" at byte offset {offset}'
@@ -109,7 +128,9 @@ def _field(raw: dict[str, Any]) -> FieldSpec:
     types = tuple(raw["types"])
     limit = _RANGE.search(desc) if types == ("String",) else None
     return FieldSpec(
-        name=raw["name"], types=types, required=bool(raw.get("required")),
+        name=raw["name"],
+        types=types,
+        required=bool(raw.get("required")),
         min_len=int(limit.group(1)) if limit else None,
         max_len=int(limit.group(2)) if limit else None,
         in_bytes=bool(limit and limit.group(3) == "bytes"),
@@ -121,9 +142,11 @@ def _field(raw: dict[str, Any]) -> FieldSpec:
 def _object(raw: dict[str, Any]) -> ObjectSpec:
     fields = {f["name"]: _field(f) for f in raw.get("fields", [])}
     return ObjectSpec(
-        name=raw["name"], fields=fields,
+        name=raw["name"],
+        fields=fields,
         required=tuple(n for n, f in fields.items() if f.required),
-        subtypes=tuple(raw.get("subtypes", ())), returns=tuple(raw.get("returns", ())),
+        subtypes=tuple(raw.get("subtypes", ())),
+        returns=tuple(raw.get("returns", ())),
     )
 
 
@@ -208,24 +231,40 @@ class BotApiSpec:
                 self._check_string(field, value, obj, path, out)
         for name in spec.required:
             if name not in obj:
-                error = ("message text is empty" if name == "text" else f"{name} is empty")
-                out.append(Problem(f"{where}: missing required {name!r}",
-                                   f"Bad Request: {error}" if top else None))
+                error = "message text is empty" if name == "text" else f"{name} is empty"
+                out.append(
+                    Problem(
+                        f"{where}: missing required {name!r}",
+                        f"Bad Request: {error}" if top else None,
+                    )
+                )
         if spec.name == "InlineKeyboardButton":
             actions = [k for k in obj if k not in _BUTTON_DECOR]
             if len(actions) != 1:
-                out.append(Problem(f"{where}: exactly one action field expected, got {actions}",
-                                   "Bad Request: can't parse inline keyboard button"))
+                out.append(
+                    Problem(
+                        f"{where}: exactly one action field expected, got {actions}",
+                        "Bad Request: can't parse inline keyboard button",
+                    )
+                )
         if spec.name == "BotCommand" and not _COMMAND.fullmatch(str(obj.get("command", ""))):
-            out.append(Problem(f"{where}.command: only a-z, 0-9 and _ allowed, 1-32 characters",
-                               "Bad Request: BOT_COMMAND_INVALID"))
+            out.append(
+                Problem(
+                    f"{where}.command: only a-z, 0-9 and _ allowed, 1-32 characters",
+                    "Bad Request: BOT_COMMAND_INVALID",
+                )
+            )
 
     def _check_string(
         self, field: FieldSpec, value: str, obj: dict[str, Any], path: str, out: list[Problem]
     ) -> None:
         if field.name.endswith("parse_mode") and value.lower() not in PARSE_MODES:
-            out.append(Problem(f"{path}: unsupported parse mode {value!r}",
-                               f"Bad Request: unsupported parse_mode {value}"))
+            out.append(
+                Problem(
+                    f"{path}: unsupported parse mode {value!r}",
+                    f"Bad Request: unsupported parse_mode {value}",
+                )
+            )
         if field.max_len is None:
             return
         size = len(value.encode()) if field.in_bytes else len(value)
@@ -234,8 +273,9 @@ class BotApiSpec:
             if isinstance(mode, str) and mode.lower() == "html":
                 visible, error = parse_html(value)
                 if error is not None:
-                    out.append(Problem(f"{path}: {error}",
-                                       f"Bad Request: can't parse entities: {error}"))
+                    out.append(
+                        Problem(f"{path}: {error}", f"Bad Request: can't parse entities: {error}")
+                    )
                     return
                 size = len(visible)
         if not (field.min_len or 0) <= size <= field.max_len:
@@ -246,10 +286,12 @@ class BotApiSpec:
                 error = "message text is empty"
             else:
                 error = _TOO_LONG.get(field.name, f"{field.name} is too long")
-            out.append(Problem(
-                f"{path}: {size} {unit}, allowed {field.min_len}-{field.max_len}",
-                f"Bad Request: {error}",
-            ))
+            out.append(
+                Problem(
+                    f"{path}: {size} {unit}, allowed {field.min_len}-{field.max_len}",
+                    f"Bad Request: {error}",
+                )
+            )
 
     def _check_types(
         self, types: tuple[str, ...], value: Any, where: str, out: list[Problem]

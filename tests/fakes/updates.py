@@ -100,28 +100,33 @@ def callback_query(
     bot_id: int = DEFAULT_BOT_ID,
 ) -> dict[str, Any]:
     """An Update for a press on an inline button under the bot's message `message_id`."""
-    bot_message = message(chat_id, sender=bot_user(bot_id), message_id=message_id,
-                          text=message_text)
-    return {"callback_query": {
-        "id": str(4_000_000_000_000 + next(_query_ids)),
-        "from": user(chat_id if chat_id > 0 else DEFAULT_USER_ID),
-        "message": bot_message,
-        "chat_instance": f"-{8_000_000_000 + abs(chat_id)}",
-        "data": data,
-    }}
+    bot_message = message(
+        chat_id, sender=bot_user(bot_id), message_id=message_id, text=message_text
+    )
+    return {
+        "callback_query": {
+            "id": str(4_000_000_000_000 + next(_query_ids)),
+            "from": user(chat_id if chat_id > 0 else DEFAULT_USER_ID),
+            "message": bot_message,
+            "chat_instance": f"-{8_000_000_000 + abs(chat_id)}",
+            "data": data,
+        }
+    }
 
 
 def pre_checkout_query(
     *, payload: str, total_amount: int, currency: str = "XTR", user_id: int = DEFAULT_USER_ID
 ) -> dict[str, Any]:
     """An Update asking the bot to confirm a checkout before the payment is taken."""
-    return {"pre_checkout_query": {
-        "id": str(5_000_000_000_000 + next(_query_ids)),
-        "from": user(user_id),
-        "currency": currency,
-        "total_amount": total_amount,
-        "invoice_payload": payload,
-    }}
+    return {
+        "pre_checkout_query": {
+            "id": str(5_000_000_000_000 + next(_query_ids)),
+            "from": user(user_id),
+            "currency": currency,
+            "total_amount": total_amount,
+            "invoice_payload": payload,
+        }
+    }
 
 
 def successful_payment_message(
@@ -147,9 +152,7 @@ def successful_payment_message(
     return {"message": message(chat_id, successful_payment=payment)}
 
 
-def edited_message(
-    text: str, *, message_id: int, chat_id: int = DEFAULT_USER_ID
-) -> dict[str, Any]:
+def edited_message(text: str, *, message_id: int, chat_id: int = DEFAULT_USER_ID) -> dict[str, Any]:
     """An Update for a user's edit of their earlier message `message_id`."""
     edited = message(chat_id, message_id=message_id, date=now() - 60, text=text)
     edited["edit_date"] = now()
@@ -160,9 +163,16 @@ def sticker_message(*, emoji: str = "👍", chat_id: int = DEFAULT_USER_ID) -> d
     """An Update with a regular static sticker."""
     n = next(_query_ids)
     sticker = {
-        "file_id": f"CAACAgIAAxkBAAEFakeSticker{n}", "file_unique_id": f"AgADSt{n}",
-        "type": "regular", "width": 512, "height": 512, "is_animated": False,
-        "is_video": False, "emoji": emoji, "set_name": "FakeAthletes", "file_size": 23_456,
+        "file_id": f"CAACAgIAAxkBAAEFakeSticker{n}",
+        "file_unique_id": f"AgADSt{n}",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "emoji": emoji,
+        "set_name": "FakeAthletes",
+        "file_size": 23_456,
     }
     return {"message": message(chat_id, sticker=sticker)}
 
@@ -173,8 +183,11 @@ def voice_message(
     """An Update with a voice note; pass FakeBotAPI.add_file's result to make it downloadable."""
     n = next(_query_ids)
     voice: dict[str, Any] = {
-        "file_id": f"AwACAgIAAxkBAAEFakeVoice{n}", "file_unique_id": f"AgADVo{n}",
-        "duration": duration, "mime_type": "audio/ogg", "file_size": 8_192,
+        "file_id": f"AwACAgIAAxkBAAEFakeVoice{n}",
+        "file_unique_id": f"AgADVo{n}",
+        "duration": duration,
+        "mime_type": "audio/ogg",
+        "file_size": 8_192,
     }
     if file is not None:
         voice.update({k: file[k] for k in ("file_id", "file_unique_id", "file_size") if k in file})

@@ -346,4 +346,3 @@ async def test_disconnect_deletes_credentials_and_stops(env: Any, fake: FakeGarm
     async with c.uow() as uow:
         assert await uow.garmin.credentials(uid) is None
         assert await uow.due.due_syncs(datetime(2100, 1, 1, tzinfo=UTC), limit=10) == []
-

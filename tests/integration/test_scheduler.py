@@ -56,9 +56,7 @@ def fake() -> FakeGarmin:
 
 
 @pytest.fixture
-async def c(
-    settings: Settings, clock: FakeClock, fake: FakeGarmin
-) -> AsyncIterator[Container]:
+async def c(settings: Settings, clock: FakeClock, fake: FakeGarmin) -> AsyncIterator[Container]:
     settings = settings.model_copy(update={"max_concurrent_syncs": 1})
     container = build(
         settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake
@@ -68,9 +66,7 @@ async def c(
         container.uow, fake, container.cipher, container.extras["training"], container.gate,
         outbox, clock=clock,
     )  # fmt: skip
-    container.extras["daily_summary"] = DailySummaryService(
-        container.uow, outbox, clock=clock
-    )
+    container.extras["daily_summary"] = DailySummaryService(container.uow, outbox, clock=clock)
     yield container
     await container.extras["training"].close()
     await container.close()

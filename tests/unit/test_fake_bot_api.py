@@ -73,8 +73,9 @@ async def test_get_me_is_the_bot_user(bot: Bot, api: FakeBotAPI) -> None:
 async def test_send_message_records_decoded_params_and_answers_a_message(
     bot: Bot, api: FakeBotAPI
 ) -> None:
-    first = await bot.send_message(CHAT, "<b>Load</b> &amp; fatigue", parse_mode="HTML",
-                                   reply_markup=_keyboard("week:1"))
+    first = await bot.send_message(
+        CHAT, "<b>Load</b> &amp; fatigue", parse_mode="HTML", reply_markup=_keyboard("week:1")
+    )
     second = await bot.send_message(CHAT, "again")
     rec = api.calls("sendMessage")[0]
     assert rec.params["chat_id"] == CHAT
@@ -133,8 +134,9 @@ async def test_get_file_refuses_files_over_20_mb(bot: Bot, api: FakeBotAPI) -> N
 
 
 async def test_uploaded_document_is_recorded_and_downloadable(bot: Bot, api: FakeBotAPI) -> None:
-    sent = await bot.send_document(CHAT, BufferedInputFile(b"date,tss\n", "export.csv"),
-                                   caption="Your export")
+    sent = await bot.send_document(
+        CHAT, BufferedInputFile(b"date,tss\n", "export.csv"), caption="Your export"
+    )
     upload = api.calls("sendDocument")[0].params["document"]
     assert upload["filename"] == "export.csv" and upload["content"] == b"date,tss\n"
     assert sent.document is not None and sent.caption == "Your export"
@@ -201,11 +203,13 @@ async def test_fail_next_fails_one_call(bot: Bot, api: FakeBotAPI) -> None:
 
 async def test_edit_with_same_content_is_not_modified(bot: Bot, api: FakeBotAPI) -> None:
     sent = await bot.send_message(CHAT, "Week 1", reply_markup=_keyboard("w:1"))
-    await bot.edit_message_text("Week 2", chat_id=CHAT, message_id=sent.message_id,
-                                reply_markup=_keyboard("w:2"))
+    await bot.edit_message_text(
+        "Week 2", chat_id=CHAT, message_id=sent.message_id, reply_markup=_keyboard("w:2")
+    )
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
-        await bot.edit_message_text("Week 2", chat_id=CHAT, message_id=sent.message_id,
-                                    reply_markup=_keyboard("w:2"))
+        await bot.edit_message_text(
+            "Week 2", chat_id=CHAT, message_id=sent.message_id, reply_markup=_keyboard("w:2")
+        )
 
 
 async def test_telegram_rejections_for_bad_text(bot: Bot, api: FakeBotAPI) -> None:
@@ -236,12 +240,19 @@ async def test_unknown_parameter_is_a_violation_but_accepted(api: FakeBotAPI) ->
 
 def test_spec_checker_passes_good_requests_and_flags_bad_ones() -> None:
     spec = BotApiSpec.load()
-    good = {"chat_id": 1, "text": "hi", "parse_mode": "HTML",
-            "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "x"}]]}}
+    good = {
+        "chat_id": 1,
+        "text": "hi",
+        "parse_mode": "HTML",
+        "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "x"}]]},
+    }
     assert spec.check("sendMessage", good) == []
     assert spec.check("sendMessage", {"chat_id": "@channel", "text": "hi"}) == []
-    bad = {"chat_id": 1.5, "parse_mode": "BBCode",
-           "reply_markup": {"inline_keyboard": [[{"text": "a"}]]}}
+    bad = {
+        "chat_id": 1.5,
+        "parse_mode": "BBCode",
+        "reply_markup": {"inline_keyboard": [[{"text": "a"}]]},
+    }
     problems = "\n".join(spec.check("sendMessage", bad))
     assert "missing required 'text'" in problems
     assert "chat_id" in problems and "BBCode" in problems and "exactly one action" in problems
@@ -252,7 +263,9 @@ def test_spec_checker_passes_good_requests_and_flags_bad_ones() -> None:
 
 def test_html_parsing_matches_telegram_rules() -> None:
     assert parse_html('<a href="https://x.y">a</a> &lt;3 &amp; &quot;q&quot;') == (
-        'a <3 & "q"', None)
+        'a <3 & "q"',
+        None,
+    )
     assert parse_html("a <br> b")[1] == 'Unsupported start tag "br" at byte offset 2'
     assert "Unmatched end tag" in str(parse_html("<b><i>x</b></i>")[1])
     assert parse_html("2 < 3")[1] is not None
@@ -263,11 +276,16 @@ def test_update_builders_pass_the_update_type() -> None:
     api = FakeBotAPI(spec=spec)  # feed() works without the server running
     doc = api.add_file(b"FIT", file_name="run.fit")
     built = [
-        u.text_message("hello"), u.command("start", "ref42"), u.document_message(doc),
-        u.callback_query("plan:accept"), u.pre_checkout_query(payload="pro-1m", total_amount=500),
-        u.successful_payment_message(payload="pro-1m", total_amount=500,
-                                     subscription_expiration_date=u.now() + 2_592_000),
-        u.edited_message("fixed", message_id=3), u.sticker_message(),
+        u.text_message("hello"),
+        u.command("start", "ref42"),
+        u.document_message(doc),
+        u.callback_query("plan:accept"),
+        u.pre_checkout_query(payload="pro-1m", total_amount=500),
+        u.successful_payment_message(
+            payload="pro-1m", total_amount=500, subscription_expiration_date=u.now() + 2_592_000
+        ),
+        u.edited_message("fixed", message_id=3),
+        u.sticker_message(),
         u.voice_message(file=api.add_file(b"OggS", file_name="v.ogg", mime_type="audio/ogg")),
     ]
     for update in api.feed_many(built):
@@ -285,8 +303,14 @@ async def test_send_message_draft_is_known_to_aiogram_and_the_spec(
 
     assert SendMessageDraft.__api_method__ == "sendMessageDraft"
     params = [(f.name, f.required) for f in BotApiSpec.load().params_of("sendMessageDraft")]
-    assert params == [("chat_id", True), ("message_thread_id", False), ("draft_id", True),
-                      ("text", False), ("parse_mode", False), ("entities", False)]
+    assert params == [
+        ("chat_id", True),
+        ("message_thread_id", False),
+        ("draft_id", True),
+        ("text", False),
+        ("parse_mode", False),
+        ("entities", False),
+    ]
     assert await bot.send_message_draft(chat_id=CHAT, draft_id=1, text="Thinking") is True
     assert api.violations == [] and CHAT not in api.messages_by_chat
 
@@ -301,9 +325,13 @@ async def test_webhook_blocks_polling_until_deleted(bot: Bot, api: FakeBotAPI) -
 
 
 async def test_payments_and_commands(bot: Bot, api: FakeBotAPI) -> None:
-    link = await bot.create_invoice_link(title="Pro", description="Pro plan, 1 month",
-                                         payload="pro-1m", currency="XTR",
-                                         prices=[LabeledPrice(label="Pro", amount=500)])
+    link = await bot.create_invoice_link(
+        title="Pro",
+        description="Pro plan, 1 month",
+        payload="pro-1m",
+        currency="XTR",
+        prices=[LabeledPrice(label="Pro", amount=500)],
+    )
     assert link.startswith("https://t.me/$") and api.invoice_links[link]["payload"] == "pro-1m"
     assert await bot.answer_pre_checkout_query("q1", ok=True)
     assert await bot.refund_star_payment(user_id=CHAT, telegram_payment_charge_id="ch1")
