@@ -14,6 +14,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import text
 
+from bot.stripe_webhook import STRIPE_WEBHOOK_PATH, StripeWebhook
 from core.bootstrap import Container
 
 logger = logging.getLogger(__name__)
@@ -36,9 +37,18 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     if telegram:
         app.router.add_post("/telegram/webhook", telegram_webhook)
-    stripe_route = container.extras.get("stripe_webhook_route")
-    if stripe_route is not None:
-        app.router.add_post("/stripe/webhook", stripe_route)
+    if "billing" in container.extras:
+        app.router.add_post(
+            STRIPE_WEBHOOK_PATH,
+            StripeWebhook(
+                billing=container.extras["billing"],
+                payments=container.extras["payments"],
+                accounts=container.accounts,
+                bot=bot,
+                tasks=app[TASKS],
+                pushes=container.extras.get("pushes"),
+            ).handle,
+        )
     app.on_shutdown.append(_drain)
     return app
 
