@@ -8,6 +8,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot.coach_views import analyze_keyboard
 from bot.training_views import (
     ActCb,
     card_text,
@@ -77,7 +78,9 @@ async def activity_card(
     card = await reports.activity(account.id, callback_data.id)
     await query.answer()
     if query.message is not None:
-        await query.message.answer(card_text(card, account.units))
+        await query.message.answer(
+            card_text(card, account.units), reply_markup=analyze_keyboard(card.id)
+        )
 
 
 @router.message(Command("fitness"))
