@@ -25,18 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from aiogram import Bot  # noqa: E402
-from aiogram.exceptions import TelegramRetryAfter  # noqa: E402
-from sqlalchemy import insert, select, update  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
 from bench._common import database  # noqa: E402
 from bot.jobs import Scheduler  # noqa: E402
+from bot.notifier import Notifier, make_notifier  # noqa: E402
 from bot.telegram import make_bot  # noqa: E402
 from core.bootstrap import Container, build  # noqa: E402
 from core.config import Settings  # noqa: E402
-from core.db.models import ActivityMetrics, Push, User  # noqa: E402
+from core.db.models import ActivityMetrics, User  # noqa: E402
 from core.gateways.cipher import Cipher, new_key  # noqa: E402
-from core.services.daily_summary import DailySummaryService  # noqa: E402
 from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
 from tests.fakes.clock import FakeClock  # noqa: E402
 
@@ -50,79 +48,19 @@ CHAT_BASE = 100_000
 BATCH = 500
 
 
-class Outbox:
-    """The push outbox (pushes table), one row per dedup key."""
+class TimedNotifier:
+    """The product's notifier, with the time spent in flush() counted."""
 
-    def __init__(self, container: Container) -> None:
-        self._uow = container.uow
-
-    async def enqueue(self, user_id: int, *, kind: str, dedup_key: str, text: str,
-                      reply_markup: dict[str, Any] | None = None) -> None:  # fmt: skip
-        async with self._uow() as uow:
-            stmt = uow.users.insert(Push).values(
-                user_id=user_id, kind=kind, dedup_key=dedup_key, status="pending",
-                payload={"text": text, "reply_markup": reply_markup},
-            ).on_conflict_do_nothing(index_elements=["dedup_key"])  # fmt: skip
-            await uow.session.execute(stmt)
-            await uow.commit()
-
-
-class PacedNotifier:
-    """Sends pending pushes at the rate limit, marks each sent after Telegram accepted it."""
-
-    def __init__(self, container: Container, bot: Bot, rate: float, workers: int = 64) -> None:
-        self._uow = container.uow
-        self._bot = bot
-        self._interval = 1.0 / rate
-        self._workers = workers
-        self._next = 0.0
+    def __init__(self, notifier: Notifier) -> None:
+        self._notifier = notifier
         self.flush_seconds = 0.0
-        self.sent = 0
 
-    async def flush(self) -> int:
+    async def flush(self, limit: int | None = None) -> Any:
         started = time.perf_counter()
-        async with self._uow() as uow:
-            rows = (await uow.session.execute(
-                select(Push.id, Push.payload, User.chat_id).join(User, User.id == Push.user_id)
-                .where(Push.status == "pending").order_by(Push.id)
-            )).all()  # fmt: skip
-        queue: asyncio.Queue[tuple[int, Any, int]] = asyncio.Queue()
-        for row in rows:
-            queue.put_nowait((row[0], row[1], row[2]))
-        done: list[int] = []
-        await asyncio.gather(*(self._worker(queue, done) for _ in range(self._workers)))
-        await self._mark(done)
-        self.flush_seconds += time.perf_counter() - started
-        self.sent += len(done)
-        return len(done)
-
-    async def _worker(self, queue: asyncio.Queue[tuple[int, Any, int]], done: list[int]) -> None:
-        while not queue.empty():
-            push_id, payload, chat_id = queue.get_nowait()
-            while True:
-                await self._pace()
-                try:
-                    await self._bot.send_message(chat_id, payload["text"])
-                    break
-                except TelegramRetryAfter as exc:
-                    await asyncio.sleep(exc.retry_after)
-            done.append(push_id)
-            if len(done) % BATCH == 0:
-                await self._mark(done[-BATCH:])
-
-    async def _pace(self) -> None:
-        now = time.monotonic()
-        slot = max(now, self._next)
-        self._next = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-    async def _mark(self, ids: list[int]) -> None:
-        async with self._uow() as uow:
-            await uow.session.execute(
-                update(Push).where(Push.id.in_(ids), Push.status == "pending").values(status="sent")
-            )
-            await uow.commit()
+        try:
+            return await self._notifier.flush(limit)
+        finally:
+            self.flush_seconds += time.perf_counter() - started
 
 
 async def seed(container: Container, users: int) -> None:
@@ -153,15 +91,14 @@ async def run(users: int, rate: float) -> None:
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=url, telegram_api_base=api.base_url, telegram_bot_token=api.token,
+            push_rate_per_s=rate,
             data_dir=str(Path(url.split("///", 1)[1]).parent / "data"),
         )  # fmt: skip
         container = build(settings, clock=clock, cipher=Cipher([new_key()]))
-        outbox = Outbox(container)
-        container.extras["daily_summary"] = DailySummaryService(container.uow, outbox, clock=clock)
         container.extras.pop("garmin_sync", None)
         await seed(container, users)
         bot = make_bot(settings, token=api.token)
-        notifier = PacedNotifier(container, bot, rate)
+        notifier = TimedNotifier(make_notifier(container, bot))
         scheduler = Scheduler(container, bot, clock=clock, notifier=notifier)
         moments = sorted(
             datetime.combine(DAY, dtime(7), ZoneInfo(z)).astimezone(UTC) for z in ZONES

@@ -18,8 +18,8 @@ from core.clock import Clock, utcnow
 from core.db.models import FitnessMetrics, GarminFitnessData, RaceGoal
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.services import fitness_store
-from core.services.garmin_link import PushQueue
 from core.services.garmin_notices import fmt_duration
+from core.services.pushes import NewPush, PushService
 from core.services.reports import TodayReport, Wellness
 from core.training.fitness import form_reading
 
@@ -96,7 +96,9 @@ def _wellness(row: GarminFitnessData | None) -> Wellness | None:
 class DailySummaryService:
     """Finds who is due a morning summary, enqueues it, and confirms it once delivered."""
 
-    def __init__(self, uow: UnitOfWorkFactory, pushes: PushQueue, *, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, pushes: PushService, *, clock: Clock = utcnow
+    ) -> None:
         self._uow = uow
         self._pushes = pushes
         self._clock = clock
@@ -126,10 +128,9 @@ class DailySummaryService:
             todo = [i for i in items if i.key not in queued]  # queued: flush + confirm finish it
             texts = await self._compose(uow, todo) if todo else []
             await uow.commit()  # the fitness rows brought up to date
-        for item, text in texts:
-            await self._pushes.enqueue(
-                item.user_id, kind="summary", dedup_key=item.key, text=text, reply_markup=None
-            )
+        await self._pushes.enqueue_many(
+            [NewPush(item.user_id, "summary", item.key, text) for item, text in texts]
+        )
         return len(texts)
 
     async def _compose(

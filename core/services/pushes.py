@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,17 @@ MAX_ERROR_CHARS = 300
 MARK_BATCH = 500  # pushes marked sent per transaction, at most
 PHOTO_KEY = "photo_png_b64"
 PARTS_KEY = "sent_parts"  # how many parts of a long push Telegram already accepted
+
+
+@dataclass(frozen=True)
+class NewPush:
+    """A push to store: one message for one user, at most once per dedup key."""
+
+    user_id: int
+    kind: str
+    dedup_key: str
+    text: str
+    reply_markup: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,19 @@ class PushService:
             new_id = await uow.pushes.add(user_id, kind=kind, dedup_key=dedup_key, payload=payload)
             await uow.commit()
         return new_id is not None
+
+    async def enqueue_many(self, pushes: Sequence[NewPush]) -> int:
+        """Store many pushes in one transaction (a morning's summaries); how many were new."""
+        new = 0
+        async with self._uow() as uow:
+            for push in pushes:
+                payload = make_payload(push.text, push.reply_markup, None)
+                added = await uow.pushes.add(
+                    push.user_id, kind=push.kind, dedup_key=push.dedup_key, payload=payload
+                )
+                new += added is not None
+            await uow.commit()
+        return new
 
     async def pending(
         self, limit: int, *, after: tuple[int, int] | None = None

@@ -26,28 +26,6 @@ EMAIL = "runner.secret@example.org"
 PASSWORD = "Sup3r-Secret-Pa55"
 
 
-class Outbox:
-    """Stand-in for PushService: one pushes row per dedup key."""
-
-    def __init__(self, container: Container) -> None:
-        self._uow = container.uow
-
-    async def enqueue(
-        self, user_id: int, *, kind: str, dedup_key: str, text: str,
-        reply_markup: dict[str, Any] | None = None,
-    ) -> bool:  # fmt: skip
-        async with self._uow() as uow:
-            stmt = (
-                uow.users.insert(Push)
-                .values(user_id=user_id, kind=kind, dedup_key=dedup_key, status="pending",
-                        payload={"text": text, "reply_markup": reply_markup})
-                .on_conflict_do_nothing(index_elements=["dedup_key"])
-            )  # fmt: skip
-            result = await uow.session.execute(stmt)
-            await uow.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 def fake() -> FakeGarmin:
     return FakeGarmin()
@@ -58,7 +36,7 @@ async def env(
     settings: Settings, clock: FakeClock, fake: FakeGarmin
 ) -> AsyncIterator[tuple[Container, GarminLinkService, GarminSyncService]]:
     c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
-    outbox = Outbox(c)
+    outbox = c.extras["pushes"]
     sync = GarminSyncService(
         c.uow, fake, c.cipher, c.extras["training"], c.gate, outbox, clock=clock
     )

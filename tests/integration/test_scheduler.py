@@ -18,7 +18,6 @@ from core.services.daily_summary import DailySummaryService
 from core.services.garmin_sync import GarminSyncService
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
-from tests.integration.test_garmin_sync import Outbox
 
 
 class Notifier:
@@ -61,7 +60,7 @@ async def c(settings: Settings, clock: FakeClock, fake: FakeGarmin) -> AsyncIter
     container = build(
         settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake
     )
-    outbox = Outbox(container)
+    outbox = container.extras["pushes"]
     container.extras["garmin_sync"] = GarminSyncService(
         container.uow, fake, container.cipher, container.extras["training"], container.gate,
         outbox, clock=clock,
