@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.clock import Clock, utcnow
 from core.config import Settings
-from core.db.engine import make_engine, make_sessionmaker
+from core.db.engine import make_engine, make_read_engine, make_sessionmaker
 from core.db.uow import UnitOfWorkFactory
 from core.gateways.cipher import Cipher, load_cipher
 from core.gateways.garmin import GarminConnectGateway
@@ -40,6 +40,7 @@ class Container:
 
     settings: Settings
     engine: AsyncEngine
+    read_engine: AsyncEngine | None
     uow: UnitOfWorkFactory
     cipher: Cipher
     accounts: AccountService
@@ -67,6 +68,8 @@ class Container:
             aclose = getattr(self.extras.get(name), "aclose", None)
             if aclose is not None:
                 await aclose()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
         await self.engine.dispose()
 
 
@@ -87,7 +90,10 @@ def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Con
     # account details, so only its critical messages reach our logs.
     logging.getLogger("garminconnect").setLevel(logging.CRITICAL)
     engine = make_engine(settings.database_url)
-    uow = UnitOfWorkFactory(make_sessionmaker(engine))
+    read_engine = make_read_engine(settings.database_url)
+    uow = UnitOfWorkFactory(
+        make_sessionmaker(engine), make_sessionmaker(read_engine) if read_engine else None
+    )
     cipher = overrides.pop("cipher", None) or load_cipher(
         settings.credentials_keys, app_env=settings.app_env, data_dir=settings.data_dir
     )
@@ -122,6 +128,7 @@ def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Con
     return Container(
         settings=settings,
         engine=engine,
+        read_engine=read_engine,
         uow=uow,
         cipher=cipher,
         accounts=AccountService(

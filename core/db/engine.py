@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SWITCH_INTERVAL_S = 0.0001
+READERS = 3
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -70,6 +71,34 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> AsyncEngine
         # IMMEDIATE takes the write lock up front: a read-then-write transaction can then
         # never fail with SQLITE_BUSY half-way when another process (web + worker) writes.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_read_engine(url: str) -> AsyncEngine | None:
+    """SQLite only: a few read-only connections beside the single writer.
+
+    WAL lets readers run while the writer writes, so lookups (the account of every update)
+    no longer queue behind writes on the one write connection. PostgreSQL needs none: None.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    engine = create_async_engine(
+        url, pool_size=READERS, max_overflow=0, pool_timeout=60, pool_reset_on_return=None
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA query_only=ON")  # a write here is a bug: fail loudly
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")  # deferred: one consistent snapshot, no write lock
 
     return engine
 

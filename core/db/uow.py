@@ -70,10 +70,18 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Makes a fresh UnitOfWork per use; services hold this, never a live session."""
+    """Makes a fresh UnitOfWork per use; services hold this, never a live session.
 
-    def __init__(self, sessionmaker: async_sessionmaker[Any]) -> None:
+    `readonly=True` may use separate read connections (SQLite) and must not write.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[Any],
+        read_sessionmaker: async_sessionmaker[Any] | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
+        self.read_sessionmaker = read_sessionmaker or sessionmaker
 
-    def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessionmaker)
+    def __call__(self, *, readonly: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.read_sessionmaker if readonly else self.sessionmaker)

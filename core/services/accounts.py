@@ -138,6 +138,10 @@ class AccountService:
         language: str | None = None,
     ) -> Account:
         """The account of this chat; created on first contact, unblocked when they write."""
+        async with self._uow(readonly=True) as uow:  # the path of nearly every update
+            user = await uow.users.by_chat(chat_id)
+        if user is not None and not user.is_blocked:
+            return Account.of(user)
         async with self._uow() as uow:
             user = await uow.users.by_chat(chat_id)
             if user is not None and not user.is_blocked:
@@ -164,11 +168,11 @@ class AccountService:
             return Account.of(created, is_new=True)
 
     async def get(self, user_id: int) -> Account:
-        async with self._uow() as uow:
+        async with self._uow(readonly=True) as uow:
             return Account.of(await self._user(uow, user_id))
 
     async def by_chat(self, chat_id: int) -> Account | None:
-        async with self._uow() as uow:
+        async with self._uow(readonly=True) as uow:
             user = await uow.users.by_chat(chat_id)
             return None if user is None else Account.of(user)
 
@@ -213,7 +217,7 @@ class AccountService:
         await self._update(user_id, is_blocked=blocked)
 
     async def profile(self, user_id: int) -> Profile:
-        async with self._uow() as uow:
+        async with self._uow(readonly=True) as uow:
             await self._user(uow, user_id)
             return Profile.of(await uow.profiles.get(user_id))
 

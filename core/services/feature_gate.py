@@ -109,7 +109,7 @@ class FeatureGate:
 
     async def plan_for(self, user_id: int) -> PlanLimits:
         """The plan in force for this user now."""
-        async with self._uow() as uow:
+        async with self._uow(readonly=True) as uow:
             return (await self._user_plan(uow, user_id))[1]
 
     async def check_and_increment(self, user_id: int, feature: str | Feature) -> Grant:
@@ -140,7 +140,7 @@ class FeatureGate:
     async def remaining(self, user_id: int) -> UsageReport:
         """What the plan allows and what is used in each current window (for /usage)."""
         now = self._clock()
-        async with self._uow() as uow:
+        async with self._uow(readonly=True) as uow:
             tz, plan = await self._user_plan(uow, user_id)
             features = []
             for feat in Feature:
@@ -151,7 +151,7 @@ class FeatureGate:
 
     async def history_start(self, user_id: int) -> date | None:
         """The first local day this user may see (None: all history)."""
-        async with self._uow() as uow:
+        async with self._uow(readonly=True) as uow:
             tz, plan = await self._user_plan(uow, user_id)
         if plan.history_days is None:
             return None
