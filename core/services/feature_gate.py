@@ -99,13 +99,13 @@ class FeatureGate:
         return self._plans[code]
 
     async def _user_plan(self, uow: UnitOfWork, user_id: int) -> tuple[str, PlanLimits]:
-        user = await uow.users.get(user_id)
-        if user is None:
+        found = await uow.subscriptions.with_user(user_id)
+        if found is None:
             raise UnknownUser(user_id)
-        sub, plan = await uow.subscriptions.with_plan(user_id)
+        tz, sub, plan = found
         if plan is not None and subscription_grants_plan(sub, self._clock()):
-            return user.timezone, PlanLimits.of(plan)
-        return user.timezone, await self._plan_by_code(uow, "free")
+            return tz, PlanLimits.of(plan)
+        return tz, await self._plan_by_code(uow, "free")
 
     async def plan_for(self, user_id: int) -> PlanLimits:
         """The plan in force for this user now."""

@@ -29,6 +29,7 @@ READS: dict[str, Read] = {
     "profiles.get": lambda w, u: w.profiles.get(u),
     "subscriptions.get": lambda w, u: w.subscriptions.get(u),
     "subscriptions.with_plan": lambda w, u: w.subscriptions.with_plan(u),
+    "subscriptions.with_user": lambda w, u: w.subscriptions.with_user(u),
     "usage.used": lambda w, u: w.usage.used(u, "ai_chat", date(2026, 11, 25)),
     "usage.ai_totals": lambda w, u: w.usage.ai_totals(u, date(2026, 11, 1)),
     "ai_usage.for_user": lambda w, u: w.ai_usage.for_user(u, since=EPOCH),

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.db.models import SubscriptionPlan, UserSubscription
+from core.db.models import SubscriptionPlan, User, UserSubscription
 from core.db.repositories.base import Repository
 
 
@@ -43,6 +43,20 @@ class SubscriptionRepository(Repository):
         )
         row = result.first()
         return (row[0], row[1]) if row else (None, None)
+
+    async def with_user(
+        self, user_id: int
+    ) -> tuple[str, UserSubscription | None, SubscriptionPlan | None] | None:
+        """The user's timezone, subscription and its plan in one query; None: no such user."""
+        result = await self.session.execute(
+            select(User.timezone, UserSubscription, SubscriptionPlan)
+            .select_from(User)
+            .outerjoin(UserSubscription, UserSubscription.user_id == User.id)
+            .outerjoin(SubscriptionPlan, SubscriptionPlan.id == UserSubscription.plan_id)
+            .where(User.id == user_id)
+        )
+        row = result.first()
+        return None if row is None else (row[0], row[1], row[2])
 
     async def upsert(self, user_id: int, **fields: Any) -> UserSubscription:
         stmt = (
