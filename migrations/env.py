@@ -31,11 +31,13 @@ def _run(connection: Connection) -> None:
 async def _run_async() -> None:
     from core.config import load_settings
     from core.db.engine import make_engine
+    from core.db.migrate import run_migrations
 
     engine = make_engine(load_settings().database_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(_run)
-    await engine.dispose()
+    try:
+        await run_migrations(engine, _run)
+    finally:
+        await engine.dispose()
 
 
 def run_offline() -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,16 +21,48 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+async def run_migrations(engine: AsyncEngine, fn: Callable[[Connection], None]) -> None:
+    """Run `fn` in one transaction; on SQLite with foreign keys off around it.
+
+    SQLite changes a table by copying it, and dropping the old copy would cascade deletes
+    into every table that references it. Its documented way is to turn foreign keys off
+    outside the transaction, rebuild, and check the keys before committing.
+    """
+    async with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            await _sqlite_foreign_keys(conn, on=False)
+        try:
+            async with conn.begin():
+                await conn.run_sync(fn)
+                if sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                await _sqlite_foreign_keys(conn, on=True)
+
+
+async def _sqlite_foreign_keys(conn: AsyncConnection, *, on: bool) -> None:
+    def switch(sync_conn: Connection) -> None:
+        # Straight on the driver's connection: through SQLAlchemy it would open a transaction
+        # first, and inside one SQLite ignores this pragma.
+        cursor = sync_conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+        cursor.close()
+
+    await conn.run_sync(switch)
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema up to `revision`."""
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+    await run_migrations(engine, lambda c: command.upgrade(alembic_config(c), revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
     """Take the schema down to `revision`."""
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), revision))
+    await run_migrations(engine, lambda c: command.downgrade(alembic_config(c), revision))
 
 
 async def current(engine: AsyncEngine) -> str | None:

@@ -53,6 +53,9 @@ def _created() -> Mapped[datetime]:
 
 class User(Base):
     __tablename__ = "users"
+    # AUTOINCREMENT: SQLite would otherwise hand a deleted user's id to the next sign-up, and
+    # anything still naming the old id (a late payment event) would land on a stranger.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -70,6 +73,9 @@ class User(Base):
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = _created()
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "This chat owes us a secret until T": the next text goes only to the Garmin link flow,
+    # whatever the dialog storage remembers (it may be memory, lost on restart).
+    secret_due_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AthleteProfile(Base):
@@ -179,6 +185,10 @@ class GarminSyncConfig(Base):
     synced_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     backoff_minutes: Mapped[int] = mapped_column(Integer, default=0)
     paused_reason: Mapped[str | None] = mapped_column(String(32))
+    # A per-user lease: one sync of this athlete at a time (Garmin rotates the refresh token,
+    # so two overlapping runs break the link).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
 
 
 class GarminSyncHistory(Base):
@@ -397,3 +407,17 @@ class Push(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = _created()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Throttle(Base):
+    """A counter in a time window, shared by every process (e.g. Garmin sign-ins per user).
+
+    Not a tenant table: the key names what is counted ("garmin_login:user:42", "garmin_login:all").
+    """
+
+    __tablename__ = "throttles"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.clock import Clock, utcnow
@@ -25,6 +25,7 @@ class Account:
     summary_enabled: bool
     is_blocked: bool
     is_new: bool = False
+    secret_due_until: datetime | None = None  # the Garmin link flow waits for a password
 
     @classmethod
     def of(cls, user: User, *, is_new: bool = False) -> Account:
@@ -40,6 +41,7 @@ class Account:
             summary_enabled=user.summary_enabled,
             is_blocked=user.is_blocked,
             is_new=is_new,
+            secret_due_until=user.secret_due_until,
         )
 
 

@@ -74,3 +74,35 @@ async def test_every_tenant_table_has_indexed_user_fk() -> None:
             )
         )
         assert indexed, f"{table.name}.user_id is not indexed"
+
+
+async def test_upgrade_keeps_users_and_their_rows(empty_url: str) -> None:
+    """0002 rebuilds `users` on SQLite: no cascade may reach the rows that reference it."""
+    engine = make_engine(empty_url)
+    try:
+        await migrate.upgrade(engine, "0001")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "insert into users (id, chat_id, timezone, timezone_set, units, summary_time,"
+                    " summary_enabled, is_active, is_blocked) values"
+                    " (7, 700, 'UTC', false, 'metric', '07:00:00', true, true, false)"
+                )
+            )
+            await conn.execute(text("insert into athlete_profiles (user_id, ftp) values (7, 250)"))
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            users = (await conn.execute(text("select id, chat_id from users"))).all()
+            ftp = (await conn.execute(text("select ftp from athlete_profiles"))).scalar()
+            assert await conn.run_sync(_diff) == []
+        assert [tuple(u) for u in users] == [(7, 700)] and ftp == 250
+    finally:
+        await engine.dispose()
+
+
+async def test_user_ids_are_never_reused(container) -> None:  # type: ignore[no-untyped-def]
+    """A deleted account's id never goes to the next sign-up (late payment events name it)."""
+    first = await container.accounts.get_or_create(1001)
+    await container.accounts.delete_everything(first.id)
+    second = await container.accounts.get_or_create(1002)
+    assert second.id > first.id
