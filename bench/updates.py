@@ -21,7 +21,7 @@ from _common import ROOT, backends, database
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
 
-from bot.app import POLLING_CONCURRENCY
+from bot.app import UPDATE_CONCURRENCY
 from bot.dispatcher import build_dispatcher
 from bot.telegram import make_bot
 from core.bootstrap import build
@@ -49,7 +49,7 @@ async def drive(api: FakeBotAPI, dp: Dispatcher, bot: Bot) -> float:
             handle_signals=False,
             close_bot_session=False,
             allowed_updates=dp.resolve_used_update_types(),
-            tasks_concurrency_limit=POLLING_CONCURRENCY,
+            tasks_concurrency_limit=UPDATE_CONCURRENCY,
         )
     )
     try:

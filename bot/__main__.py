@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 
+from bot.logging_setup import configure_logging
 from core.config import Settings, load_settings
 from core.errors import AppError
 
@@ -62,10 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        configure_logging(settings)
         if args.command == "keys" and args.action == "new":
             from core.gateways.cipher import new_key
 

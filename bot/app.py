@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -18,9 +19,9 @@ from core.db import migrate
 
 logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
-# Updates handled at once: a burst waits in Telegram's queue instead of piling up on the
-# database pool (SQLite has one connection) until it times out.
-POLLING_CONCURRENCY = 64
+# Updates handled at once, by polling and by the webhook alike: a burst waits in Telegram's
+# queue instead of piling up on the database pool (SQLite has one connection) until it times out.
+UPDATE_CONCURRENCY = 64
 
 
 async def prepare(settings: Settings) -> Container:
@@ -77,7 +78,7 @@ async def run_polling(container: Container, *, bot: Bot | None = None) -> None:
             bot,
             allowed_updates=dp.resolve_used_update_types(),
             handle_signals=True,
-            tasks_concurrency_limit=POLLING_CONCURRENCY,
+            tasks_concurrency_limit=UPDATE_CONCURRENCY,
         )
     finally:
         if scheduler is not None:
@@ -108,10 +109,23 @@ async def run_web(container: Container) -> None:
     )
     runner = await _serve(make_web_app(container, dp, bot), container)
     try:
-        await asyncio.Event().wait()
+        await _until_sigterm()
+        logger.info("SIGTERM: stopping the web server")
     finally:
         await runner.cleanup()
         await bot.session.close()
+
+
+async def _until_sigterm() -> None:
+    """Return on SIGTERM: platforms stop a process with it, and Python's default is to die at
+    once, without the web app's shutdown that lets running updates finish."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def run_worker(container: Container) -> None:

@@ -21,6 +21,7 @@ from bot.web import create_app
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.gateways.cipher import Cipher, new_key
+from tests.db import PG_SKIP_REASON, pg_admin_url
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI
 
@@ -76,16 +77,29 @@ def start_update(chat_id: int = u.DEFAULT_USER_ID, update_id: int = 1) -> dict[s
 
 
 async def test_secret_and_body_are_checked_before_anything_runs(
-    client: TestClient[Any, Any], container: Container, bot_api: FakeBotAPI
+    client: TestClient[Any, Any],
+    container: Container,
+    bot_api: FakeBotAPI,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     other = start_update(OTHER_CHAT, update_id=7)
     assert (await post(client, other, secret=None)).status == 401
     assert (await post(client, other, secret="s3cret-not")).status == 401
     assert (await post(client, other, secret="")).status == 401
-    assert (await post(client, "{not json")).status == 400
-    assert (await post(client, b"\xff\xfe")).status == 400
-    for not_update in ({"hello": 1}, [1, 2], '"text"', {"update_id": "x"}):
-        assert (await post(client, not_update)).status == 400, not_update
+    # Telegram redelivers an update on any answer but a 2xx: what is not an update is
+    # acknowledged (and logged), never bounced.
+    caplog.set_level("WARNING", logger="bot.web")
+    assert (await post(client, "{not json")).status == 200
+    assert (await post(client, b"\xff\xfe")).status == 200
+    broken = {"update_id": 9, "message": {"text": "my private words", "chat": {"id": OTHER_CHAT}}}
+    for not_update in ({"hello": 1}, [1, 2], '"text"', {"update_id": "x"}, broken):
+        response = await post(client, not_update)
+        assert response.status == 200 and await response.json() == {"ok": True}, not_update
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.web"]
+    assert len(logged) == 7
+    assert sum("not JSON" in line for line in logged) == 2
+    assert any(line.startswith("update 9 is not a valid Update") for line in logged)
+    assert "my private words" not in caplog.text
     # A good update afterwards: once it is answered, anything the rejected ones had
     # started would have shown up too.
     response = await post(client, start_update())
@@ -115,6 +129,27 @@ async def test_healthz_ok(client: TestClient[Any, Any]) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "sqlite",
+        pytest.param(
+            "postgres", marks=pytest.mark.skipif(not pg_admin_url(), reason=PG_SKIP_REASON)
+        ),
+    ],
+)
+async def test_healthz_answers_while_a_write_holds_the_database(
+    client: TestClient[Any, Any], container: Container
+) -> None:
+    # The unit of work holds the write transaction (on SQLite: the one write connection, with
+    # BEGIN IMMEDIATE's lock) until healthz has answered; a probe that needs the writer waits.
+    async with container.uow() as uow:
+        await uow.users.update_fields(-1, first_name="held")
+        response = await asyncio.wait_for(client.get("/healthz"), timeout=20)
+        assert response.status == 200
+        assert await response.json() == {"status": "ok"}
 
 
 async def test_healthz_503_when_the_database_cannot_be_opened(
