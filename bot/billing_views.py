@@ -80,7 +80,7 @@ def status_text(status: BillingStatus, tz: str) -> str:
     """/billing: plan, state and the date that matters."""
     lines = [f"<b>Plan: {esc(status.plan_name)}</b>"]
     if status.plan_code == "free":
-        if status.status in {"past_due", "unpaid", "canceled", "refunded"}:
+        if status.status in {"past_due", "unpaid", "canceled", "refunded", "disputed"}:
             lines.append(f"Your last subscription is {esc(status.status)}.")
         lines.append("Get unlimited AI coaching with /upgrade.")
         return "\n".join(lines)
@@ -145,6 +145,8 @@ def terms_text(*, stars_price: int) -> str:
         "retried, then the account returns to Free. Your data is kept.\n"
         "• Refunds: if something went wrong with a payment, ask within 14 days through "
         "/paysupport and we refund it; a refunded period ends Pro at once.\n"
+        "• /delete cancels the subscription at once, without refunding the period already "
+        "paid; the records of past payments are kept for accounting, unlinked from you.\n"
         "• Payments are handled by Stripe or Telegram; we never see your card.\n\n"
         "Help with a payment: /paysupport followed by your question."
     )

@@ -12,7 +12,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot import errors
-from bot.middlewares import AccountMiddleware
+from bot.middlewares import AccountMiddleware, PrivateChatsOnly
 from core.bootstrap import Container
 
 logger = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 # Order matters: dialogs and specific commands first, the coach's free text next to last,
 # the fallback last.
 HANDLER_MODULES = [
+    "secret_guard",  # first: an owed Garmin password must reach no other handler
     "start",
     "usage",
     "settings",
@@ -64,6 +65,7 @@ def build_dispatcher(container: Container, **extra: Any) -> Dispatcher:
     """The whole bot, wired to the container's services."""
     storage, isolation = make_storage(container.settings.redis_url)
     dp = Dispatcher(storage=storage, events_isolation=isolation, **container.services(), **extra)
+    dp.update.outer_middleware(PrivateChatsOnly())  # before any account is made for a chat
     dp.update.outer_middleware(AccountMiddleware(container.accounts))
     for router in [errors.router, *(m.router for m in handler_modules())]:
         _detach(router)

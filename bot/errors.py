@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 router = Router(name=__name__)
 
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute."
+# An error's sentence is cut to fit one message with room for what we add after it.
+MESSAGE_MAX = views.MAX_TEXT - 96
 
 
 def chat_of(update: Update) -> int | None:
@@ -43,10 +45,10 @@ async def on_error(event: ErrorEvent, bot: Bot, account: Account | None = None) 
         text = views.limit_text(exc, account.timezone if account else "UTC", utcnow())
         keyboard = views.upgrade_keyboard()
     elif isinstance(exc, ProOnly):
-        text = f"{views.esc(exc.message)} Upgrade to unlock it."
+        text = f"{views.esc(views.shorten(exc.message, MESSAGE_MAX))} Upgrade to unlock it."
         keyboard = views.upgrade_keyboard("pro_only")
     elif isinstance(exc, AppError):
-        text = views.esc(exc.message)
+        text = views.esc(views.shorten(exc.message, MESSAGE_MAX))
     else:
         logger.error(
             "update %s failed: %s", event.update.update_id, type(exc).__name__, exc_info=exc

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -46,7 +46,7 @@ class FlushResult:
     blocked: int = 0
     failed: int = 0
     retried_429: int = 0
-    deferred: int = 0  # still pending: flood waits went on too long this time
+    deferred: int = 0  # still pending for the next flush: flood waits went on too long
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,42 @@ class _Part:
     text: str | None
     photo: bytes | None = None
     markup: dict[str, Any] | None = None
+
+
+@dataclass
+class _Job:
+    """A push in one flush: its parts, the next part to send, the 429s it met."""
+
+    push: PendingPush
+    parts: list[_Part]
+    index: int
+    floods: int = 0
+
+
+_Queue = asyncio.Queue[_Job | None]
+
+
+@dataclass
+class _Run:
+    """One flush: its counts, the users found gone, and the pushes held back per chat."""
+
+    result: FlushResult
+    blocked: set[int] = field(default_factory=set)
+    later: dict[int, deque[_Job]] = field(default_factory=dict)  # chat -> its pushes, in order
+
+    def hold(self, job: _Job) -> None:
+        self.later.setdefault(job.push.chat_id, deque()).append(job)
+
+    def resume(self, job: _Job) -> None:
+        """A push under way (parts left, or a 429) goes before its chat's other held pushes."""
+        self.later.setdefault(job.push.chat_id, deque()).appendleft(job)
+
+    def next_of(self, chat_id: int) -> _Job:
+        jobs = self.later[chat_id]
+        job = jobs.popleft()
+        if not jobs:
+            del self.later[chat_id]
+        return job
 
 
 class TokenBucket:
@@ -152,85 +188,122 @@ class Notifier:
     # -- the outbox ------------------------------------------------------------------------
 
     async def flush(self, limit: int | None = None) -> FlushResult:
-        """Deliver pending pushes (at most `limit`), Pro users first; one flush at a time."""
+        """Deliver pending pushes (at most `limit`), Pro users first; one flush at a time.
+
+        A worker never waits for a busy chat: it holds that chat's push back and takes the next
+        one. Held pushes go out in later passes of this flush, each chat's in their order.
+        """
         async with self._flush_lock:
-            result = FlushResult()
-            # Room for two pages: the next page is read while the workers still have plenty.
-            queue: asyncio.Queue[PendingPush | None] = asyncio.Queue(2 * PAGE + self._concurrency)
-            blocked: set[int] = set()
-            workers = [
-                asyncio.create_task(self._worker(queue, result, blocked))
-                for _ in range(self._concurrency)
-            ]
+            run = _Run(FlushResult())
             try:
-                await self._produce(queue, limit)
-                for _ in workers:
-                    await queue.put(None)
-                await asyncio.gather(*workers)
+                await self._pass(run, partial(self._produce, limit=limit), first=True)
+                while run.later:
+                    await self._pass(run, partial(self._feed_held, run), first=False)
             except BaseException:
-                for w in workers:
-                    w.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
                 # Sends already on the wire finish and get marked: no later flush repeats them.
                 await asyncio.gather(*self._inflight, return_exceptions=True)
                 raise
             finally:
                 self._prune()
+            result = run.result
             if result.sent or result.blocked or result.failed:
                 logger.info("pushes flushed: %s", result)
             return result
 
-    async def _produce(self, queue: asyncio.Queue[PendingPush | None], limit: int | None) -> None:
+    async def _pass(
+        self, run: _Run, feed: Callable[[_Queue], Awaitable[None]], *, first: bool
+    ) -> None:
+        """Workers deliver what `feed` puts in the queue; returns once all of it is handled."""
+        # Room for two pages: the next page is read while the workers still have plenty.
+        queue: _Queue = asyncio.Queue(2 * PAGE + self._concurrency)
+        workers = [
+            asyncio.create_task(self._worker(queue, run, first=first))
+            for _ in range(self._concurrency)
+        ]
+        try:
+            await feed(queue)
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+        except BaseException:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+
+    async def _produce(self, queue: _Queue, limit: int | None) -> None:
         after: tuple[int, int] | None = None
         taken = 0
         while limit is None or taken < limit:
             size = PAGE if limit is None else min(PAGE, limit - taken)
             page = await self._pushes.pending(size, after=after)
             for push in page:
-                await queue.put(push)
+                await queue.put(_Job(push, _push_parts(push), push.parts_sent))
             taken += len(page)
             if len(page) < size:
                 return
             after = page[-1].cursor
 
-    async def _worker(
-        self, queue: asyncio.Queue[PendingPush | None], result: FlushResult, blocked: set[int]
-    ) -> None:
-        while (push := await queue.get()) is not None:
-            if push.user_id in blocked:
+    async def _feed_held(self, run: _Run, queue: _Queue) -> None:
+        """The first held push of every chat that may send again (after waiting for one)."""
+        loop = asyncio.get_running_loop()
+        wait = min(self._chat_next.get(c, 0.0) for c in run.later) - loop.time()
+        if wait > 0:  # every held chat is resting: nothing could be sent before then
+            await asyncio.sleep(wait)
+        now = loop.time()
+        for chat_id in [c for c in run.later if self._chat_next.get(c, 0.0) <= now]:
+            await queue.put(run.next_of(chat_id))
+
+    async def _worker(self, queue: _Queue, run: _Run, *, first: bool) -> None:
+        while (job := await queue.get()) is not None:
+            push = job.push
+            if push.user_id in run.blocked:
                 continue  # an earlier push found them gone; theirs are all marked already
+            if first and self._chat_busy(run, push.chat_id):
+                run.hold(job)  # never queue behind one chat: another chat's push comes next
+                continue
             try:
-                outcome = await self._deliver(push, result)
+                outcome = await self._step(job, run.result)
             except Exception:  # a database hiccup, say: the push stays pending for next time
                 logger.exception("push %s could not be delivered", push.id)
                 outcome = "failed"
+            if outcome == "more":
+                run.resume(job)
+                continue
             if outcome == "blocked":
-                blocked.add(push.user_id)
-            setattr(result, outcome, getattr(result, outcome) + 1)
-            setattr(self.totals, outcome, getattr(self.totals, outcome) + 1)
+                run.blocked.add(push.user_id)
+            count = 1 + (len(run.later.pop(push.chat_id, ())) if outcome == "deferred" else 0)
+            self._count(run.result, outcome, count)
 
-    async def _deliver(self, push: PendingPush, result: FlushResult) -> str:
-        """Send each part not yet accepted; the name of the FlushResult count to add to."""
-        parts = _push_parts(push)
-        if not parts:
+    def _chat_busy(self, run: _Run, chat_id: int) -> bool:
+        """A send to this chat is under way, its interval has not passed, or pushes wait for it."""
+        lock = self._chat_locks.get(chat_id)
+        resting = self._chat_next.get(chat_id, 0.0) > asyncio.get_running_loop().time()
+        return chat_id in run.later or resting or (lock is not None and lock.locked())
+
+    async def _step(self, job: _Job, result: FlushResult) -> str:
+        """Send the push's next part; "more" if it has parts left or must retry after a 429,
+        else the name of the FlushResult count to add to."""
+        push = job.push
+        if not job.parts:
             await self._pushes.mark_failed(push.id, "empty push", permanent=True)
             return "failed"
-        index, floods = push.parts_sent, 0
-        while index < len(parts):
-            outcome = await self._under_limits(
-                push.chat_id, partial(self._attempt, push, parts, index)
-            )
-            if outcome.kind == "sent":
-                index += 1
-            elif outcome.kind == "retry":
-                result.retried_429 += 1
-                self.totals.retried_429 += 1
-                floods += 1
-                if floods >= MAX_FLOODS:
-                    return "deferred"
-            else:
-                return outcome.kind
-        return "sent"
+        outcome = await self._under_limits(
+            push.chat_id, partial(self._attempt, push, job.parts, job.index)
+        )
+        if outcome.kind == "sent":
+            job.index += 1
+            return "sent" if job.index == len(job.parts) else "more"
+        if outcome.kind == "retry":  # _under_limits holds the chat back for retry_after
+            result.retried_429 += 1
+            self.totals.retried_429 += 1
+            job.floods += 1
+            return "deferred" if job.floods >= MAX_FLOODS else "more"
+        return outcome.kind
+
+    def _count(self, result: FlushResult, outcome: str, n: int = 1) -> None:
+        for counts in (result, self.totals):
+            setattr(counts, outcome, getattr(counts, outcome) + n)
 
     async def _attempt(self, push: PendingPush, parts: list[_Part], index: int) -> _Outcome:
         """One request and the record of its answer (runs shielded from cancellation)."""

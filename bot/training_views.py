@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.views import esc
+from bot.views import MAX_TEXT, esc
 from core.services.activities import ActivityCard
 from core.services.goals import Goal
 from core.services.reports import TodayReport, WeekFigures, WeekReport
@@ -76,8 +76,8 @@ def card_text(card: ActivityCard, units: str) -> str:
     return "\n".join(lines)
 
 
-def import_text(result: ImportResult, units: str) -> list[str]:
-    """One message per stored (or already stored) session, the first saying what happened."""
+def import_text(result: ImportResult, units: str) -> str:
+    """One message per file: the card of its session, or one line per session of several."""
     if result.activities:
         head = "Saved." if len(result.activities) == 1 else \
             f"Saved {len(result.activities)} sessions."  # fmt: skip
@@ -89,8 +89,46 @@ def import_text(result: ImportResult, units: str) -> list[str]:
     else:
         head = "I already have this activity."
         cards = result.existing
-    texts = [card_text(c, units) for c in cards]
-    return [f"{head}\n\n{texts[0]}", *texts[1:]] if texts else [head]
+    if len(cards) <= 1:
+        return "\n\n".join([head, *(card_text(c, units) for c in cards)])
+    return _summary(head, cards, units)
+
+
+def queued_text(ahead: int) -> str:
+    """The answer to a file that waits behind the athlete's earlier ones."""
+    if ahead == 1:
+        return "Still working on your previous file; this one is next."
+    return f"Still working on your previous files; {ahead} to go before this one."
+
+
+def session_line(card: ActivityCard, units: str) -> str:
+    """One session of a multi-session file, on one line."""
+    local = card.start_time.astimezone(ZoneInfo(card.timezone))
+    parts = [f"• {local:%d %b %H:%M} <b>{esc(sport_name(card.sport, card.sub_sport))}</b>",
+             distance(card.distance_m, units), format_duration(card.timer_s)]  # fmt: skip
+    pace = speed_or_pace(card, units)
+    if pace:
+        parts.append(pace)
+    if card.avg_hr:
+        parts.append(f"HR {card.avg_hr:.0f}")
+    parts.append(f"load {card.load:.0f}{'*' if card.load_estimated else ''}")
+    return " · ".join(parts)
+
+
+def _summary(head: str, cards: list[ActivityCard], units: str) -> str:
+    total_s = sum(c.timer_s for c in cards)
+    total_m = sum(c.distance_m or 0.0 for c in cards)
+    tail = [f"Total {format_duration(total_s)} · {distance(total_m, units)} · "
+            f"load <b>{sum(c.load for c in cards):.0f}</b>"]  # fmt: skip
+    if any(c.load_estimated for c in cards):
+        tail.append("* estimated: set your thresholds in /settings for exact figures.")
+    lines = [session_line(c, units) for c in cards]
+    text = "\n".join([head, "", *lines, "", *tail])
+    while len(text) > MAX_TEXT:  # dozens of sessions: the list is in /activities
+        lines.pop()
+        more = f"… and {len(cards) - len(lines)} more: see /activities"
+        text = "\n".join([head, "", *lines, more, "", *tail])
+    return text
 
 
 def list_text(cards: list[ActivityCard], units: str) -> str:

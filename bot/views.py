@@ -12,6 +12,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from core.errors import LimitReached
 
 MAX_TEXT = 4096
+QUOTE_MAX = 64  # characters of a user's own text quoted back in an answer
 
 FEATURE_NAMES = {
     "ai_chat": ("AI chat messages", "today"),
@@ -28,6 +29,33 @@ class UpgradeCb(CallbackData, prefix="upg"):
 def esc(value: object) -> str:
     """Escape any user or model text for HTML parse mode."""
     return html.escape(str(value), quote=False)
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, with "…" where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quote_input(text: str, limit: int = QUOTE_MAX) -> str:
+    """A user's text quoted in an answer: one line, cut short, escaped, so the answer fits."""
+    return esc(shorten(" ".join(text.split()), limit))
+
+
+def zone_label(zone: str) -> str:
+    """A zone as people write it: the database's Etc/GMT-3 is UTC+3 (its sign is inverted)."""
+    if zone.startswith("Etc/GMT") and zone[7:8] in ("+", "-"):
+        return f"UTC{'-' if zone[7] == '+' else '+'}{zone[8:]}"
+    return zone
+
+
+def private_only_text(bot_username: str | None) -> str:
+    """The one answer in groups and channels: accounts live in private chats."""
+    where = (
+        f"message me at https://t.me/{bot_username}"
+        if bot_username
+        else "open a private chat with me"
+    )
+    return f"I work in private chats only, so your training stays yours: {where}."
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

@@ -16,6 +16,7 @@ from core.gateways.cipher import Cipher, load_cipher
 from core.gateways.garmin import GarminConnectGateway
 from core.gateways.llm import build_llm
 from core.gateways.payments import NotConfiguredPayments, Payments, StripePayments
+from core.services.account_deletion import AccountDeletion
 from core.services.accounts import AccountService
 from core.services.admin import AdminService
 from core.services.ai_usage import AIUsageService
@@ -108,7 +109,13 @@ def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Con
     )
     payments = overrides.pop("payments", None) or make_payments(settings)
     pushes = PushService(uow, clock)
-    training = TrainingService(uow, clock=clock)
+    training = TrainingService(
+        uow,
+        clock=clock,
+        workers=settings.fit_workers,
+        timeout_s=settings.fit_timeout_s,
+        max_sessions=settings.fit_max_sessions,
+    )
     reports = ReportService(uow, gate, clock=clock)
     # The feature services, by the names handlers ask for them.
     extras: dict[str, Any] = {
@@ -117,13 +124,21 @@ def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Con
         "goals": GoalService(uow, clock=clock),
         "export": ExportService(uow, gate, clock=clock),
         "pushes": pushes,
-        "garmin_link": GarminLinkService(uow, garmin, cipher, clock=clock),
+        "garmin_link": GarminLinkService(
+            uow,
+            garmin,
+            cipher,
+            clock=clock,
+            logins_per_hour=settings.garmin_logins_per_hour,
+            login_backoff_minutes=settings.garmin_login_backoff_minutes,
+        ),
         "garmin_sync": GarminSyncService(uow, garmin, cipher, training, gate, pushes, clock=clock),
         "daily_summary": DailySummaryService(uow, pushes, clock=clock),
         "llm": llm,
         "coach": CoachService(uow, llm, gate, ai_usage, clock),
         "payments": payments,
         "billing": BillingService(uow, payments, settings, clock),
+        "account_deletion": AccountDeletion(uow, payments, clock),
     }
     return Container(
         settings=settings,

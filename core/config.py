@@ -58,6 +58,11 @@ class Settings(BaseSettings):
 
     push_rate_per_s: float = 25.0
     max_concurrent_syncs: int = 4
+    garmin_logins_per_hour: int = Field(default=5, ge=1)
+    garmin_login_backoff_minutes: int = Field(default=30, ge=1)
+    fit_workers: int = Field(2, ge=1)
+    fit_timeout_s: float = Field(120.0, gt=0)
+    fit_max_sessions: int = Field(50, ge=1)
     default_summary_time: time = time(7, 0)
 
     @field_validator("database_url")

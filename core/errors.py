@@ -42,11 +42,18 @@ class BadInput(AppError):
 
 
 class BadTimezone(BadInput):
-    """Not an IANA timezone name."""
+    """Not a timezone: no IANA name, city or UTC offset we can map to one."""
 
-    def __init__(self, name: str) -> None:
+    QUOTE_MAX = 64  # the answer is quoted back, so the sentence always fits one message
+
+    def __init__(self, name: str, *, reason: str | None = None) -> None:
+        shown = " ".join(name.split())
+        if len(shown) > self.QUOTE_MAX:
+            shown = shown[: self.QUOTE_MAX - 1] + "…"
         super().__init__(
-            f"'{name}' is not a timezone I know. Use an IANA name such as Europe/Berlin."
+            reason
+            or f"'{shown}' is not a timezone I know. Send your city (Madrid), its IANA name "
+            "(Europe/Madrid) or your UTC offset (UTC+2)."
         )
         self.name = name
 
@@ -73,6 +80,38 @@ class BadFile(AppError):
     """An upload we cannot read as an activity."""
 
 
+class DecodeTimeout(BadFile):
+    """Reading the file ran past the deadline; its worker process was replaced."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"That file took over {seconds:.0f} s to read, so I stopped and did not "
+                         "import it.")  # fmt: skip
+
+
+class DecodeCrashed(BadFile):
+    """The worker process died while reading the file (out of memory, a decoder crash)."""
+
+    def __init__(self) -> None:
+        super().__init__("Reading that file crashed, so I did not import it; send it again, and "
+                         "if it fails twice the file is probably damaged.")  # fmt: skip
+
+
+class TooManySessions(BadFile):
+    """More sessions in one file than an import takes."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"That file holds {count} sessions, more than the {limit} I import from "
+                         "one file: export the activities one by one and send those.")  # fmt: skip
+
+
+class ImportQueueFull(AppError):
+    """The athlete already has as many files waiting as we queue."""
+
+    def __init__(self, queued: int) -> None:
+        super().__init__(f"I am still reading {queued} of your files: send this one again once "
+                         "I have answered them.")  # fmt: skip
+
+
 class NotLinked(AppError):
     """The user has not linked Garmin Connect."""
 
@@ -95,6 +134,18 @@ class GarminRateLimited(AppError):
 
 class GarminUnavailable(AppError):
     """Garmin could not be reached or answered with a server error."""
+
+
+class SyncInProgress(AppError):
+    """Another Garmin sync of this athlete holds the sync lease."""
+
+
+class GarminSignInsThrottled(AppError):
+    """Too many Garmin sign-ins: this user's hourly allowance, or everyone's after a 429."""
+
+    def __init__(self, message: str, retry_at: datetime) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
 
 
 class LLMError(AppError):
@@ -139,6 +190,10 @@ class PaymentsNotConfigured(AppError):
 
 class PaymentsError(AppError):
     """Stripe could not be reached or refused the request."""
+
+
+class BillingNotStopped(AppError):
+    """A subscription could not be cancelled, so the account was not deleted."""
 
 
 class BadWebhook(AppError):

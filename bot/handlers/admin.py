@@ -1,8 +1,13 @@
-"""/admin for ADMIN_CHAT_IDS only: users, activity, Pro count, AI cost, failed syncs."""
+"""/admin for ADMIN_CHAT_IDS only: users, activity, Pro count, AI cost, failed syncs.
+
+ADMIN_CHAT_IDS lists people: their user ids, which are their private chats' ids. A group's id
+there must not make every member an operator, so /admin answers in private chats only.
+"""
 
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.types import Message
 
@@ -24,7 +29,8 @@ async def admin(
     message: Message, account: Account, settings: Settings, admin: AdminService
 ) -> None:
     """Operator figures; everyone else is told the command does not exist."""
-    if account.chat_id not in settings.admin_ids:
+    private = message.chat.type == ChatType.PRIVATE
+    if not private or account.chat_id not in settings.admin_ids:
         await message.answer("I don't know that command. Send /help for what I can do.")
         return
     s = await admin.stats()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
-from bot.views import esc
+from bot.views import quote_input
 
 router = Router(name=__name__)
 COMMANDS: list[str] = []
@@ -19,8 +19,8 @@ UNDERSTOOD = (
 @router.message(F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
     """A command no router handles."""
-    command = (message.text or "").split()[0][:40]
-    await message.answer(f"I don't know {esc(command)}. Send /help for what I can do.")
+    command = (message.text or "/").split()[0]
+    await message.answer(f"I don't know {quote_input(command)}. Send /help for what I can do.")
 
 
 @router.message(F.text)

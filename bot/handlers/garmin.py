@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -45,7 +45,11 @@ def keep_keyboard(keep: bool) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
-async def _ask_email(message: Message, state: FSMContext) -> None:
+async def _ask_email(
+    message: Message, state: FSMContext, account: Account, garmin_link: GarminLinkService
+) -> None:
+    if account.secret_due_until is not None:  # a new dialog: no password is owed any more
+        await garmin_link.stop_awaiting_password(account.id)
     await state.clear()
     await state.set_state(ConnectForm.email)
     await message.answer(
@@ -54,28 +58,37 @@ async def _ask_email(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Command("connect"))
-async def connect(message: Message, state: FSMContext) -> None:
+async def connect(
+    message: Message, state: FSMContext, account: Account, garmin_link: GarminLinkService
+) -> None:
     """Start linking: email, password, then the one-time code if Garmin asks."""
-    await _ask_email(message, state)
+    await _ask_email(message, state, account, garmin_link)
 
 
 @router.callback_query(GarminCb.filter(F.action == "connect"))
-async def connect_button(query: CallbackQuery, state: FSMContext) -> None:
+async def connect_button(
+    query: CallbackQuery, state: FSMContext, account: Account, garmin_link: GarminLinkService
+) -> None:
     """The button under the 'link broken' notice."""
     await query.answer()
     if isinstance(query.message, Message):
-        await _ask_email(query.message, state)
+        await _ask_email(query.message, state, account, garmin_link)
 
 
 @router.message(ConnectForm.email, NOT_A_COMMAND)
-async def got_email(message: Message, state: FSMContext) -> None:
-    """Keep the email for this dialog only; ask for the password."""
+async def got_email(
+    message: Message, state: FSMContext, account: Account, garmin_link: GarminLinkService
+) -> None:
+    """Keep the email for this dialog only; ask for the password (bot.handlers.secret_guard
+    takes the answer)."""
     email = (message.text or "").strip()
     if "@" not in email or " " in email or len(email) > 254:
         await message.answer("That does not look like an email address. Send it again.")
         return
     await state.update_data(email=email, keep=False)
     await state.set_state(ConnectForm.password)
+    # Before the prompt: the answer must find the marker, even on another instance.
+    await garmin_link.await_password(account.id)
     await message.answer(
         "Now send your Garmin password. I delete your message at once and store only an "
         "encrypted sign-in token. Tap the button if I may also keep the password (encrypted) "
@@ -94,19 +107,19 @@ async def toggle_keep(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.edit_reply_markup(reply_markup=keep_keyboard(keep))
 
 
-@router.message(ConnectForm.password, NOT_A_COMMAND)
-async def got_password(
-    message: Message, bot: Bot, state: FSMContext, account: Account, garmin_link: GarminLinkService
+async def sign_in(
+    message: Message,
+    state: FSMContext,
+    account: Account,
+    garmin_link: GarminLinkService,
+    *,
+    email: str,
+    password: str,
+    keep_password: bool,
 ) -> None:
-    """Delete the password message first, then sign in."""
-    password = message.text or ""
-    await _delete(bot, message)
-    data = await state.get_data()
-    await message.answer("I deleted your password message. Signing in to Garmin...")
+    """Sign in with the password the guard took; on to the one-time code if Garmin asks."""
     try:
-        await garmin_link.start(
-            account.id, str(data.get("email", "")), password, keep_password=bool(data.get("keep"))
-        )
+        await garmin_link.start(account.id, email, password, keep_password=keep_password)
     except GarminMfaRequired:
         await state.set_state(ConnectForm.code)
         await message.answer("Garmin sent you a one-time code by email or app. Send it here.")
@@ -137,13 +150,6 @@ async def _linked(message: Message, state: FSMContext) -> None:
         "Garmin Connect is linked. Your last 30 days come in with the first sync, within a "
         "minute; after that I sync by myself. /sync pulls new data now, /disconnect unlinks."
     )
-
-
-async def _delete(bot: Bot, message: Message) -> None:
-    try:
-        await bot.delete_message(chat_id=message.chat.id, message_id=message.message_id)
-    except Exception:  # too old or already gone: say nothing of its content
-        logger.warning("could not delete a password message in chat %s", message.chat.id)
 
 
 @router.message(Command("disconnect"))

@@ -1,4 +1,8 @@
-"""/settings: timezone, summary time, units and the athlete's thresholds."""
+"""/settings: timezone, summary time, units and the athlete's thresholds.
+
+A value question never holds a chat: the bot's commands run as themselves while it is open,
+a wrong answer is explained and asked once more, and a second one closes the question.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.views import esc
+from bot.views import esc, zone_label
 from core.errors import BadInput
 from core.services.accounts import Account, AccountService, Profile
 
@@ -18,7 +22,10 @@ COMMANDS = ["settings"]
 
 # field -> (button label, question)
 FIELDS: dict[str, tuple[str, str]] = {
-    "timezone": ("Timezone", "Type your timezone's IANA name, e.g. Europe/Berlin."),
+    "timezone": (
+        "Timezone",
+        "Type your city (e.g. Berlin), its IANA name (Europe/Berlin) or your UTC offset (UTC+1).",
+    ),
     "summary_time": ("Summary time", "When should the morning summary come? HH:MM, e.g. 07:00."),
     "hr_max": ("HR max", "Your maximum heart rate in bpm (e.g. 188), or 0 to clear."),
     "hr_rest": ("HR rest", "Your resting heart rate in bpm (e.g. 52), or 0 to clear."),
@@ -44,11 +51,12 @@ def settings_text(account: Account, profile: Profile) -> str:
     def v(x: object) -> str:
         return "not set" if x is None else esc(x)
 
+    unset = " (not set yet)"
     pace = profile.threshold_pace_s_per_km
     pace_txt = "not set" if pace is None else f"{int(pace // 60)}:{int(pace % 60):02d} /km"
     return (
         "<b>Settings</b>\n"
-        f"Timezone: {esc(account.timezone)}\n"
+        f"Timezone: {esc(zone_label(account.timezone))}{'' if account.timezone_set else unset}\n"
         f"Morning summary: {account.summary_time.strftime('%H:%M')}"
         f" ({'on' if account.summary_enabled else 'off'})\n"
         f"Units: {account.units}\n\n"
@@ -108,7 +116,7 @@ async def choose(
         account = await accounts.set_summary_enabled(account.id, not account.summary_enabled)
     elif field in FIELDS:
         await state.set_state(SettingsForm.value)
-        await state.update_data(field=field)
+        await state.update_data(field=field, missed=False)
         if query.message is not None:
             await query.message.answer(FIELDS[field][1] + "\n/cancel to stop.")
         return
@@ -119,6 +127,17 @@ async def choose(
         await query.message.answer(
             settings_text(account, profile), reply_markup=settings_keyboard(account)
         )
+
+
+async def _save(account: Account, accounts: AccountService, field: str, text: str) -> Account:
+    """Store one typed value; the account as it is afterwards."""
+    if field == "timezone":
+        return await accounts.set_timezone(account.id, text)
+    if field == "summary_time":
+        return await accounts.set_summary_time(account.id, text)
+    if field in FIELDS:
+        await accounts.update_profile(account.id, **{field: parse_value(field, text)})
+    return account
 
 
 def parse_value(field: str, text: str) -> object:
@@ -142,19 +161,25 @@ def parse_value(field: str, text: str) -> object:
         raise BadInput("Please send a whole number, for example 250.") from None
 
 
-@router.message(StateFilter(SettingsForm.value), F.text)
+@router.message(StateFilter(SettingsForm.value), F.text, ~F.text.startswith("/"))
 async def value(
     message: Message, account: Account, accounts: AccountService, state: FSMContext
 ) -> None:
-    """The typed value for the field being edited; a bad one is explained and asked again."""
-    field = (await state.get_data()).get("field", "")
-    text = message.text or ""
-    if field == "timezone":
-        account = await accounts.set_timezone(account.id, text)
-    elif field == "summary_time":
-        account = await accounts.set_summary_time(account.id, text)
-    elif field in FIELDS:
-        await accounts.update_profile(account.id, **{field: parse_value(field, text)})
+    """The typed value for the field being edited; a bad one is explained and asked again once."""
+    data = await state.get_data()
+    field = str(data.get("field", ""))
+    try:
+        account = await _save(account, accounts, field, message.text or "")
+    except BadInput as exc:
+        if not data.get("missed"):
+            await state.update_data(missed=True)
+            raise  # the error answer explains it; the question stays open for one more try
+        await state.clear()
+        label = FIELDS[field][0] if field in FIELDS else "The setting"
+        await message.answer(
+            f"{esc(exc.message)}\n{esc(label)} stays as it was; /settings to try again."
+        )
+        return
     await state.clear()
     profile = await accounts.profile(account.id)
     await message.answer(

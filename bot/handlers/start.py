@@ -1,17 +1,47 @@
-"""/start, /help and choosing a timezone."""
+"""/start, /help, /cancel, the timezone question, and the greeting when added to a group.
+
+The timezone question never holds a chat: while it is open the bot's commands run as
+themselves (in UTC, as the question says), a zone (IANA name, city or UTC offset) is taken, a
+short miss is asked about once more, and anything else closes the question, with a word that
+UTC stays, and goes where it would have gone (the coach).
+It is kept in the dialog data, not as a dialog state, so that text it lets through still
+finds the handlers that only take text outside dialogs.
+"""
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+import logging
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import (
+    JOIN_TRANSITION,
+    ChatMemberUpdatedFilter,
+    Command,
+    CommandObject,
+    CommandStart,
+    Filter,
+)
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
-from bot.views import esc
+from bot.views import esc, private_only_text, zone_label
+from core.errors import BadTimezone
 from core.services.accounts import Account, AccountService
+from core.services.timezones import looks_like_timezone_answer
 
+logger = logging.getLogger(__name__)
 router = Router(name=__name__)
 COMMANDS = ["start", "help"]
 
@@ -40,13 +70,46 @@ HELP = (
     "/cancel stops any question I asked."
 )
 
+TZ_QUESTION = (
+    "Which timezone are you in? Pick one, or type your city (<code>Madrid</code>), its IANA "
+    "name (<code>Europe/Madrid</code>) or your UTC offset (<code>UTC+2</code>). Your days, "
+    "limits and the morning summary follow it; until then I use UTC."
+)
+TZ_ASK_AGAIN = "Pick one below or try once more; otherwise I'll go on in UTC for now."
+UTC_NOTE = "I'll use UTC until you set your timezone in /settings."
+QUESTION = "timezone_question"  # dialog data key: {"asked_again": bool}
+
 
 class TimezoneForm(StatesGroup):
+    """Earlier versions kept the question open as this dialog state; a chat still in it is
+    treated as having the question open."""
+
     waiting = State()
 
 
 class TzCb(CallbackData, prefix="tz"):
     zone: str
+
+
+class TimezoneQuestion(Filter):
+    """Matches while the timezone question waits for an answer; hands on its progress."""
+
+    async def __call__(
+        self,
+        message: Message,
+        account: Account | None = None,
+        state: FSMContext | None = None,
+        raw_state: str | None = None,
+    ) -> bool | dict[str, Any]:
+        earlier = raw_state == TimezoneForm.waiting.state
+        if account is None or account.timezone_set or state is None:
+            return False
+        if raw_state is not None and not earlier:  # another dialog's answers are its own
+            return False
+        question = (await state.get_data()).get(QUESTION)
+        if earlier and not isinstance(question, dict):
+            question = {}
+        return {"question": question} if isinstance(question, dict) else False
 
 
 def timezone_keyboard() -> InlineKeyboardMarkup:
@@ -60,10 +123,8 @@ def timezone_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-TZ_QUESTION = (
-    "Which timezone are you in? Pick one, or type its IANA name (for example "
-    "<code>Europe/Madrid</code>). Your days, limits and the morning summary follow it."
-)
+def zone_set_text(account: Account) -> str:
+    return f"Timezone set to <b>{esc(zone_label(account.timezone))}</b>."
 
 
 @router.message(CommandStart())
@@ -83,7 +144,8 @@ async def start(
     name = esc(account.first_name or "athlete")
     await message.answer(f"Hi {name}! I am your training analyst and coach.\n\n{HELP}")
     if not account.timezone_set:
-        await state.set_state(TimezoneForm.waiting)
+        await state.clear()
+        await state.set_data({QUESTION: {}})
         await message.answer(TZ_QUESTION, reply_markup=timezone_keyboard())
 
 
@@ -94,10 +156,12 @@ async def help_(message: Message) -> None:
 
 
 @router.message(Command("cancel"))
-async def cancel(message: Message, state: FSMContext) -> None:
-    """Leave any dialog."""
+async def cancel(message: Message, state: FSMContext, account: Account) -> None:
+    """Leave any dialog (the timezone question too, which leaves UTC in place)."""
+    question = (await state.get_data()).get(QUESTION)
     await state.clear()
-    await message.answer("Cancelled.")
+    utc_note = isinstance(question, dict) and not account.timezone_set
+    await message.answer(f"Cancelled. {UTC_NOTE}" if utc_note else "Cancelled.")
 
 
 @router.callback_query(TzCb.filter())
@@ -113,14 +177,44 @@ async def pick_zone(
     await state.clear()
     await query.answer()
     if query.message is not None:
-        await query.message.answer(f"Timezone set to <b>{esc(updated.timezone)}</b>.")
+        await query.message.answer(zone_set_text(updated))
 
 
-@router.message(StateFilter(TimezoneForm.waiting), F.text)
+@router.message(F.text, ~F.text.startswith("/"), TimezoneQuestion())
 async def typed_zone(
-    message: Message, account: Account, accounts: AccountService, state: FSMContext
+    message: Message,
+    account: Account,
+    accounts: AccountService,
+    state: FSMContext,
+    question: dict[str, Any],
 ) -> None:
-    """A typed IANA name (a wrong one gets a clear error and the question stays open)."""
-    updated = await accounts.set_timezone(account.id, message.text or "")
+    """A zone is taken; a short miss is asked once more; anything else goes on without it."""
+    text = message.text or ""
+    try:
+        updated = await accounts.set_timezone(account.id, text)
+    except BadTimezone as exc:
+        if looks_like_timezone_answer(text) and not question.get("asked_again"):
+            await state.update_data({QUESTION: {**question, "asked_again": True}})
+            await message.answer(
+                f"{esc(exc.message)}\n{TZ_ASK_AGAIN}", reply_markup=timezone_keyboard()
+            )
+            return
+        await state.clear()
+        await message.answer(UTC_NOTE)
+        raise SkipHandler from None  # the text was not an answer: it goes where it would have
     await state.clear()
-    await message.answer(f"Timezone set to <b>{esc(updated.timezone)}</b>.")
+    await message.answer(zone_set_text(updated))
+
+
+@router.my_chat_member(
+    ChatMemberUpdatedFilter(JOIN_TRANSITION),
+    F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}),
+)
+async def added_to_group(
+    event: ChatMemberUpdated, bot: Bot, bot_username: str | None = None
+) -> None:
+    """Added to a group: say once that the bot works in private chats."""
+    try:
+        await bot.send_message(event.chat.id, private_only_text(bot_username))
+    except TelegramAPIError as exc:  # e.g. members may not write there
+        logger.info("could not greet group %s: %s", event.chat.id, exc)

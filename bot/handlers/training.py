@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
+from aiohttp import ClientError
 
 from bot.coach_views import analyze_keyboard
 from bot.training_views import (
@@ -15,6 +17,7 @@ from bot.training_views import (
     import_text,
     list_keyboard,
     list_text,
+    queued_text,
     today_text,
     week_text,
 )
@@ -30,6 +33,7 @@ COMMANDS = ["today", "week", "activities", "fitness", "export"]
 
 NOT_FIT = "I only read activity files ending in <b>.fit</b>: export the activity as FIT, send that."
 TOO_BIG = "That file is over 20 MB, far more than any activity needs, so I did not download it."
+DOWNLOAD_FAILED = "I could not download that file from Telegram, please send it again."
 
 
 @router.message(F.document)
@@ -43,11 +47,31 @@ async def upload(message: Message, bot: Bot, account: Account, training: Trainin
     if doc.file_size is not None and doc.file_size > MAX_FIT_BYTES:
         await message.answer(TOO_BIG)
         return
-    buffer = await bot.download(doc)
-    assert buffer is not None
-    result = await training.import_fit(account.id, buffer.read())
-    for text in import_text(result, account.units):
-        await message.answer(text)
+    data = await _download(bot, doc)
+    if data is None:
+        await message.answer(DOWNLOAD_FAILED)
+        return
+
+    async def waiting(ahead: int) -> None:
+        try:
+            await message.answer(queued_text(ahead))
+        except TelegramAPIError as exc:  # only a courtesy note: the import goes on
+            logger.warning("could not send the queue note: %s", type(exc).__name__)
+
+    result = await training.import_fit(account.id, data, on_wait=waiting)
+    await message.answer(import_text(result, account.units))
+
+
+async def _download(bot: Bot, doc: Document) -> bytes | None:
+    """The file's bytes, or None when Telegram would not give them."""
+    try:
+        buffer = await bot.download(doc)
+    except (TelegramAPIError, ClientError, TimeoutError) as exc:
+        # The error's text holds the download URL, and the URL holds the bot token.
+        logger.warning("download of a %s-byte document failed: %s", doc.file_size,
+                       type(exc).__name__)  # fmt: skip
+        return None
+    return buffer.read() if buffer is not None else None
 
 
 @router.message(Command("today"))

@@ -19,6 +19,7 @@ from core.db.repositories.garmin import DueRepository, GarminRepository, Summary
 from core.db.repositories.plans import PlanRepository, SubscriptionRepository
 from core.db.repositories.pushes import PushRepository
 from core.db.repositories.secrets import SecretsRepository
+from core.db.repositories.throttles import ThrottleRepository
 from core.db.repositories.training import GoalRepository, TrainingRepository
 from core.db.repositories.usage import UsageRepository
 
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.training = TrainingRepository(s)
         self.goals = GoalRepository(s)
         self.pushes = PushRepository(s)
+        self.throttles = ThrottleRepository(s)
         return self
 
     async def __aexit__(

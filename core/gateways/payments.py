@@ -1,4 +1,4 @@
-"""Stripe behind a small Protocol: Checkout and portal links, subscriptions, signed webhooks."""
+"""Stripe behind a small Protocol: Checkout and portal links, subscriptions, charges, webhooks."""
 
 from __future__ import annotations
 
@@ -49,6 +49,22 @@ class SubscriptionState:
     canceled_at: datetime | None
     user_ref: str | None
     price_id: str | None = None
+    latest_invoice_id: str | None = None  # the invoice of the current period
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeState:
+    """What we need to know of a Stripe charge (a card payment) to judge a refund or dispute."""
+
+    charge_id: str
+    customer_id: str | None
+    payment_intent_id: str | None
+    amount: int
+    amount_refunded: int
+
+    @property
+    def fully_refunded(self) -> bool:
+        return self.amount_refunded >= self.amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +79,7 @@ class PaymentEvent:
     user_ref: str | None
     subscription: SubscriptionState | None
     raw_object: dict[str, Any]
+    charge_id: str | None = None  # charge.* events: the charge refunded or disputed
 
 
 class Payments(Protocol):
@@ -81,6 +98,16 @@ class Payments(Protocol):
     async def create_portal(self, *, customer_id: str, return_url: str) -> PortalLink: ...
 
     async def get_subscription(self, subscription_id: str) -> SubscriptionState: ...
+
+    async def cancel_subscription(self, subscription_id: str) -> bool:
+        """Cancel at once; False when Stripe holds no live subscription of that id."""
+        ...
+
+    async def get_charge(self, charge_id: str) -> ChargeState: ...
+
+    async def invoice_paid_by(self, payment_intent_id: str) -> str | None:
+        """The id of the invoice this payment paid, if it paid one."""
+        ...
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> PaymentEvent: ...
 
@@ -146,6 +173,21 @@ def subscription_state(obj: dict[str, Any]) -> SubscriptionState:
         canceled_at=_when(obj.get("canceled_at")),
         user_ref=_first_text(_dig(obj, "metadata", "user_id"), obj.get("client_reference_id")),
         price_id=_ref(_dig(obj, "items", "data", 0, "price")),
+        latest_invoice_id=_ref(obj.get("latest_invoice")),
+    )
+
+
+def charge_state(obj: dict[str, Any]) -> ChargeState:
+    """Map a Charge object to ChargeState."""
+    charge_id, amount, refunded = _ref(obj.get("id")), obj.get("amount"), obj.get("amount_refunded")
+    if not charge_id or not isinstance(amount, int) or not isinstance(refunded, int):
+        raise _Malformed("charge needs id, amount and amount_refunded")
+    return ChargeState(
+        charge_id=charge_id,
+        customer_id=_ref(obj.get("customer")),
+        payment_intent_id=_ref(obj.get("payment_intent")),
+        amount=amount,
+        amount_refunded=refunded,
     )
 
 
@@ -188,6 +230,11 @@ def _event_from_dict(data: Any) -> PaymentEvent:
     subscription = None
     sub_id: str | None
     user_ref: str | None
+    charge_id = None
+    if event_type.startswith("charge.dispute."):  # a Dispute names the charge it disputes
+        charge_id = _ref(obj.get("charge"))
+    elif event_type.startswith("charge."):
+        charge_id = _ref(obj.get("id"))
     if event_type.startswith("customer.subscription."):
         subscription = subscription_state(obj)
         sub_id, user_ref = subscription.subscription_id, subscription.user_ref
@@ -205,6 +252,7 @@ def _event_from_dict(data: Any) -> PaymentEvent:
         user_ref=user_ref,
         subscription=subscription,
         raw_object=obj,
+        charge_id=charge_id,
     )
 
 
@@ -300,6 +348,41 @@ class StripePayments:
             logger.warning("Stripe sent an unusable subscription %s: %s", subscription_id, exc)
             raise PaymentsError("Stripe sent an unusable subscription.") from None
 
+    async def cancel_subscription(self, subscription_id: str) -> bool:
+        """Cancel at once (no further invoices); False when Stripe has no live one of that id."""
+        with _stripe_errors("cancel a subscription"):
+            try:
+                await self._client.v1.subscriptions.cancel_async(subscription_id)
+            except stripe.InvalidRequestError as exc:
+                # Stripe answers 404 for a subscription that is already canceled, or unknown.
+                if exc.http_status != 404:
+                    raise
+                logger.info("Stripe has no live subscription %s to cancel", subscription_id)
+                return False
+        return True
+
+    async def get_charge(self, charge_id: str) -> ChargeState:
+        """Fetch a charge's current state (amount refunded so far, customer, payment)."""
+        with _stripe_errors("fetch a charge"):
+            charge = await self._client.v1.charges.retrieve_async(charge_id)
+        try:
+            return charge_state(charge.to_dict())
+        except _Malformed as exc:
+            logger.warning("Stripe sent an unusable charge %s: %s", charge_id, exc)
+            raise PaymentsError("Stripe sent an unusable charge.") from None
+
+    async def invoice_paid_by(self, payment_intent_id: str) -> str | None:
+        """The invoice a payment paid (since API 2025-03-31 a charge no longer names it)."""
+        with _stripe_errors("look up an invoice payment"):
+            found = await self._client.v1.invoice_payments.list_async(
+                {
+                    "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+                    "status": "paid",
+                    "limit": 1,
+                }
+            )
+        return next((_ref(p.to_dict().get("invoice")) for p in found.data), None)
+
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> PaymentEvent:
         """Verify the Stripe-Signature over the raw body, then parse the event."""
         if not self._webhook_secret:
@@ -344,6 +427,18 @@ class NotConfiguredPayments:
         raise PaymentsNotConfigured(self._MESSAGE)
 
     async def get_subscription(self, subscription_id: str) -> SubscriptionState:
+        """Refuse: no Stripe key."""
+        raise PaymentsNotConfigured(self._MESSAGE)
+
+    async def cancel_subscription(self, subscription_id: str) -> bool:
+        """Refuse: no Stripe key."""
+        raise PaymentsNotConfigured(self._MESSAGE)
+
+    async def get_charge(self, charge_id: str) -> ChargeState:
+        """Refuse: no Stripe key."""
+        raise PaymentsNotConfigured(self._MESSAGE)
+
+    async def invoice_paid_by(self, payment_intent_id: str) -> str | None:
         """Refuse: no Stripe key."""
         raise PaymentsNotConfigured(self._MESSAGE)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from core.clock import Clock, utcnow
 from core.db.models import AthleteProfile, User
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import BadInput, BadTimezone, UnknownUser
+from core.errors import BadInput, UnknownUser
+from core.services.timezones import resolve_timezone
 
 
 @dataclass(frozen=True)
@@ -85,16 +86,14 @@ PROFILE_RANGES: dict[str, tuple[float, float, str]] = {
 UNITS = ("metric", "imperial")
 
 
-def validate_timezone(name: str) -> str:
-    """The IANA name if it is one, else BadTimezone."""
-    name = name.strip()
-    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
-        raise BadTimezone(name)
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadTimezone(name) from None
-    return name
+def summary_day_done(now: datetime, zone: str, summary_time: time) -> date | None:
+    """The local date to count as summed up when the summary time has already passed there.
+
+    Someone who arrives (or moves to a zone) after their summary time gets the first "Good
+    morning" the next morning, not on the spot in the afternoon.
+    """
+    local = now.astimezone(ZoneInfo(zone))
+    return local.date() if local.time() >= summary_time else None
 
 
 def validate_profile(fields: dict[str, object]) -> dict[str, object]:
@@ -153,6 +152,7 @@ class AccountService:
                 await uow.commit()
                 await uow.session.refresh(user)
                 return Account.of(user)
+            now = self._clock()
             created = await uow.users.create_for_chat(
                 chat_id,
                 telegram_user_id=telegram_user_id,
@@ -160,7 +160,9 @@ class AccountService:
                 username=(username or "")[:64] or None,
                 language=(language or "")[:16] or None,
                 summary_time=self._default_summary_time,
-                last_seen_at=self._clock(),
+                # A new account is in UTC until its owner sets a zone.
+                last_summary_on=summary_day_done(now, "UTC", self._default_summary_time),
+                last_seen_at=now,
             )
             await uow.commit()
             if created is None:  # another update of the same chat created it first
@@ -193,9 +195,19 @@ class AccountService:
             await uow.session.refresh(user)
             return Account.of(user)
 
-    async def set_timezone(self, user_id: int, name: str) -> Account:
-        """Set the IANA timezone (BadTimezone when it is not one)."""
-        return await self._update(user_id, timezone=validate_timezone(name), timezone_set=True)
+    async def set_timezone(self, user_id: int, typed: str) -> Account:
+        """Set the timezone from an IANA name, a city or a UTC offset (else BadTimezone)."""
+        zone = resolve_timezone(typed)
+        async with self._uow() as uow:
+            user = await self._user(uow, user_id)
+            fields: dict[str, object] = {"timezone": zone, "timezone_set": True}
+            done = summary_day_done(self._clock(), zone, user.summary_time)
+            if done is not None and (user.last_summary_on is None or user.last_summary_on < done):
+                fields["last_summary_on"] = done
+            await uow.users.update_fields(user_id, **fields)
+            await uow.commit()
+            await uow.session.refresh(user)
+            return Account.of(user)
 
     async def set_units(self, user_id: int, units: str) -> Account:
         if units not in UNITS:

@@ -13,6 +13,9 @@ from core.services.plans import PRO_STATUSES, subscription_grants_plan
 
 # Statuses in which Stripe still tries to keep the subscription going (Pro, or Pro on grace).
 LIVE_STATUSES = PRO_STATUSES | {"past_due"}
+# Pro ended because the money went back (a full refund, or a dispute): the period that money
+# paid for stays Free, whatever later events of the same period say.
+MONEY_BACK_STATUSES = frozenset({"refunded", "disputed"})
 STARS_CURRENCY = "XTR"
 STARS_PAYLOAD_PREFIX = "pro:"
 # A one-off Stars payment (no Telegram subscription) buys this much Pro.
@@ -92,14 +95,25 @@ def accepts_stripe_state(
     """Whether a subscription's state, learnt from an event created at `created`, may be written.
 
     Same subscription: only if the event is not older than the last one applied (Stripe does not
-    deliver in order). Another subscription (or Stars): a live one takes over, an ended one never
-    overwrites a live row (a late event of an old subscription must not end the new one).
+    deliver in order), and never to make a refunded or disputed period Pro again. Another
+    subscription (or Stars): a live one takes over, an ended one never overwrites a live row
+    (a late event of an old subscription must not end the new one).
     """
     if row is None:
         return True
     if row.provider == "stripe" and row.stripe_subscription_id == state.subscription_id:
-        return row.last_event_at is None or created >= row.last_event_at
+        if row.last_event_at is not None and created < row.last_event_at:
+            return False
+        return not _relives_money_back(row, state)
     return state.status in LIVE_STATUSES or row.status not in LIVE_STATUSES
+
+
+def _relives_money_back(row: UserSubscription, state: SubscriptionState) -> bool:
+    """Whether a live state would undo a refund or dispute of the period it still covers."""
+    if row.status not in MONEY_BACK_STATUSES or state.status not in LIVE_STATUSES:
+        return False
+    ended, now_end = row.current_period_end, state.current_period_end
+    return ended is None or now_end is None or now_end <= ended
 
 
 def stripe_fields(
@@ -110,8 +124,12 @@ def stripe_fields(
     now: datetime,
     grace_days: int,
     plan_ids: dict[str, int],
+    sells_pro: bool = True,
 ) -> dict[str, Any]:
-    """The user_subscriptions values for this Stripe subscription state."""
+    """The user_subscriptions values for this Stripe subscription state.
+
+    `sells_pro` False (a price other than Pro's): the state is stored, but grants no Pro.
+    """
     same = row is not None and row.stripe_subscription_id == state.subscription_id
     grace_until = None
     if state.status == "past_due":
@@ -120,7 +138,7 @@ def stripe_fields(
         grace_until = kept or now + timedelta(days=grace_days)
     last = row.last_event_at if same and row else None
     return {
-        "plan_id": plan_ids["pro" if state.status in LIVE_STATUSES else "free"],
+        "plan_id": plan_ids["pro" if sells_pro and state.status in LIVE_STATUSES else "free"],
         "provider": "stripe",
         "status": state.status,
         "current_period_end": state.current_period_end,
@@ -147,6 +165,12 @@ def stars_fields(
         "stars_charge_id": charge_id[:128],
         "last_event_at": now,
     }
+
+
+def stars_refund_ends_pro(row: UserSubscription | None, charge_id: str) -> bool:
+    """Whether a Stars refund ends Pro: only a refund of the charge that bought the current
+    Stars period does (the charge id is stored as stars_fields cut it)."""
+    return row is not None and row.provider == "stars" and row.stars_charge_id == charge_id[:128]
 
 
 def stars_payload(user_id: int) -> str:
@@ -181,3 +205,17 @@ def stripe_user_ref(ref: str | None) -> int | None:
     if ref is None or not ref.isdigit() or len(ref) > 9:  # users.id is a 32-bit integer
         return None
     return int(ref)
+
+
+def money_back_fields(
+    row: UserSubscription, *, status: str, created: datetime, free_id: int
+) -> dict[str, Any]:
+    """The values that end Pro at once after a refund or a dispute (the paid period is kept,
+    so later events of that period cannot bring Pro back)."""
+    last = row.last_event_at
+    return {
+        "plan_id": free_id,
+        "status": status,
+        "grace_until": None,
+        "last_event_at": max(created, last) if last else created,
+    }

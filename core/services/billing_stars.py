@@ -14,6 +14,7 @@ from core.services.billing_rules import (
     stars_fields,
     stars_payload,
     stars_payload_user,
+    stars_refund_ends_pro,
 )
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ class StarsBilling(BillingBase):
         return change
 
     async def stars_refunded(self, user_id: int, *, charge_id: str) -> Change:
-        """A refunded Stars payment ends the Pro it bought (once per charge id)."""
+        """A refund of the Stars payment that bought the current period ends Pro (once per
+        charge id); a refund of an older payment, or of Stars when Pro is now paid by card,
+        changes nothing."""
         now = self._clock()
         async with self._uow() as uow:
             if not await uow.billing.lock_account(user_id):
@@ -94,8 +97,14 @@ class StarsBilling(BillingBase):
                 user_id=user_id,
                 at=now,
             )
-            if not new or row is None or row.provider != "stars":
-                # Pro bought by card since then is not touched by an old Stars refund.
+            if not new or not stars_refund_ends_pro(row, charge_id):
+                if new:
+                    logger.info(
+                        "Stars refund of %s (user %s) is not of the current Stars period: "
+                        "the plan stays as it is",
+                        charge_id,
+                        user_id,
+                    )
                 await uow.commit()
                 return self._unchanged(user_id, before)
             fields = {"plan_id": plans["free"], "status": "refunded", "grace_until": None}

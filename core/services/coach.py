@@ -33,6 +33,7 @@ from core.services.coach_context import (
 from core.services.coach_plans import (
     PlanResult,
     WorkoutResult,
+    close_plans,
     parse_plan,
     parse_workout,
     plan_result,
@@ -250,11 +251,10 @@ class CoachService:
             )
             spec = parse_plan(completion.text)
             async with self._uow() as uow:
-                plan, replaced = await store_plan(
+                plan = await store_plan(
                     uow, user_id, spec, start=ctx.today, goal=label, at=self._clock()
                 )
                 await uow.commit()
-        await self._release_plans(user_id, replaced)
         return plan
 
     async def active_plan(self, user_id: int) -> PlanResult | None:
@@ -269,24 +269,16 @@ class CoachService:
             row = await uow.coach.active_plan(user_id)
             if row is None:
                 raise NotFound("You have no active training plan.")
-            closed = await uow.coach.close_active_plans(user_id, status="archived")
+            await close_plans(uow, user_id, status="archived")
             await uow.commit()
-        await self._release_plans(user_id, closed)
         return replace(plan_result(row), status="archived")
 
     async def _retire_finished_plans(self, user_id: int) -> None:
         """Plans whose last day has passed stop counting as active."""
         async with self._uow() as uow:
             today = await self._today(uow, user_id)
-            done = await uow.coach.close_active_plans(
-                user_id, status="completed", ended_before=today
-            )
+            await close_plans(uow, user_id, status="completed", ended_before=today)
             await uow.commit()
-        await self._release_plans(user_id, done)
-
-    async def _release_plans(self, user_id: int, count: int) -> None:
-        for _ in range(count):
-            await self._gate.release_active_plan(user_id)
 
     # -- workouts -------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from core.db.models import TrainingPlan, Workout
 from core.db.uow import UnitOfWork
 from core.errors import LLMEmptyAnswer
+from core.services.feature_gate import release_active_plans
 
 MAX_PLAN_WEEKS = 16
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -266,13 +267,23 @@ def workout_result(row: Workout, *, cached: bool) -> WorkoutResult:
     )
 
 
+async def close_plans(
+    uow: UnitOfWork, user_id: int, *, status: str, ended_before: date | None = None
+) -> int:
+    """Close the user's active plans (those ended before a day, if given) and stop counting
+    them, in the caller's transaction; how many were closed."""
+    closed = await uow.coach.close_active_plans(user_id, status=status, ended_before=ended_before)
+    await release_active_plans(uow, user_id, closed)
+    return closed
+
+
 async def store_plan(
     uow: UnitOfWork, user_id: int, spec: PlanSpec, *, start: date, goal: str, at: datetime
-) -> tuple[PlanResult, int]:
-    """Make `spec` the active plan, archiving any other; the plan and how many were archived."""
+) -> PlanResult:
+    """Make `spec` the active plan, archiving any other (and releasing its count)."""
     document = plan_document(spec, start)
     end = date.fromisoformat(document["weeks"][-1]["start"]) + timedelta(days=6)
-    archived = await uow.coach.close_active_plans(user_id, status="archived")
+    await close_plans(uow, user_id, status="archived")
     row = await uow.coach.add_plan(
         user_id,
         title=spec.title[:200],
@@ -282,7 +293,7 @@ async def store_plan(
         plan=document,
         created_at=at,
     )
-    return plan_result(row), archived
+    return plan_result(row)
 
 
 async def store_workout(

@@ -82,6 +82,16 @@ def window_of(feature: Feature, now: datetime, tz: str) -> tuple[date, datetime 
     return ACTIVE_WINDOW, None
 
 
+async def release_active_plans(uow: UnitOfWork, user_id: int, count: int) -> None:
+    """`count` plans were closed: they stop counting against the active-plan limit.
+
+    Runs in the caller's unit of work, the one that closed them, so the plan change and the
+    counter commit or roll back together.
+    """
+    if count > 0:
+        await uow.usage.decrement(user_id, Feature.AI_PLAN.value, ACTIVE_WINDOW, by=count)
+
+
 class FeatureGate:
     """Grants or refuses AI features by plan; the only place limits are read."""
 
@@ -129,12 +139,6 @@ class FeatureGate:
         """Give back the unit a failed request used, in the window it was counted in."""
         async with self._uow() as uow:
             await uow.usage.decrement(grant.user_id, grant.feature.value, grant.window_start)
-            await uow.commit()
-
-    async def release_active_plan(self, user_id: int) -> None:
-        """A plan was archived: it no longer counts against the active-plan limit."""
-        async with self._uow() as uow:
-            await uow.usage.decrement(user_id, Feature.AI_PLAN.value, ACTIVE_WINDOW)
             await uow.commit()
 
     async def remaining(self, user_id: int) -> UsageReport:

@@ -1,11 +1,14 @@
-"""The pushes a Garmin sync sends: a card per new activity, one notice when the link breaks."""
+"""The pushes a Garmin sync sends: one per run for its new activities, one if the link breaks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from core.services.activities import ActivityCard
 from core.services.garmin_link import connect_button
+
+MAX_LISTED = 5  # activities named in a merged push; the rest are only counted
 
 
 def fmt_duration(seconds: float) -> str:
@@ -26,15 +29,29 @@ def card_line(card: ActivityCard) -> str:
     return " · ".join(parts)
 
 
-def activity_push(user_id: int, card: ActivityCard) -> dict[str, Any]:
-    """enqueue() arguments for a new activity's card."""
-    when = card.local_date.isoformat()
+def activities_push(user_id: int, run_id: int, cards: Sequence[ActivityCard]) -> dict[str, Any]:
+    """enqueue() arguments for one sync run's new activities: a single message, newest first."""
+    if len(cards) == 1:
+        card = cards[0]
+        when = card.local_date.isoformat()
+        text = f"<b>New from Garmin</b> ({when})\n{card_line(card)}\n/activities to see more."
+    else:
+        text = _summary_text(cards)
     return {
         "kind": "activity",
-        "dedup_key": f"activity:{user_id}:{card.id}",
-        "text": f"<b>New from Garmin</b> ({when})\n{card_line(card)}\n/activities to see more.",
+        "dedup_key": f"activities:{user_id}:{run_id}",
+        "text": text,
         "reply_markup": None,
     }
+
+
+def _summary_text(cards: Sequence[ActivityCard]) -> str:
+    """A headline, the newest few activities and how many more: short lines, far below 4096."""
+    newest = sorted(cards, key=lambda c: c.start_time, reverse=True)
+    lines = [f"{c.local_date.isoformat()}: {card_line(c)}" for c in newest[:MAX_LISTED]]
+    more = len(cards) - len(lines)
+    tail = f"...and {more} more: /activities" if more else "/activities to see more."
+    return "\n".join([f"<b>{len(cards)} new activities from Garmin</b>", *lines, tail])
 
 
 def auth_failed_push(user_id: int, credentials_id: int) -> dict[str, Any]:

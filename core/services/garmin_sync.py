@@ -4,6 +4,7 @@ Each activity is imported in its own transaction through TrainingService, so a c
 whole activities only and the next run resumes where this one stopped. Garmin's failures are
 told apart: refused tokens pause the athlete's sync until they link again, 429s back them off,
 network trouble waits for the next due time; none of them touches another athlete's sync.
+One run per athlete at a time (SyncLeases): a second one is refused or skipped, never overlaps.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from core.errors import (
     GarminRateLimited,
     GarminUnavailable,
     NotLinked,
+    SyncInProgress,
 )
 from core.gateways.cipher import Cipher
 from core.gateways.garmin import GarminGateway, GarminSession
 from core.services.activities import ActivityCard
 from core.services.feature_gate import FeatureGate
 from core.services.garmin_link import PushQueue
-from core.services.garmin_notices import activity_push, auth_failed_push
+from core.services.garmin_notices import activities_push, auth_failed_push
+from core.services.sync_lease import SyncLeases
 from core.services.training import TrainingService
 
 logger = logging.getLogger(__name__)
@@ -42,7 +45,7 @@ MANUAL_GAP = timedelta(minutes=30)
 
 @dataclass
 class SyncReport:
-    status: str  # ok, auth_failed, rate_limited, network_error, error
+    status: str  # ok, auth_failed, rate_limited, network_error, error; busy: one was running
     new: int = 0
     skipped: int = 0
     wellness_days: int = 0
@@ -77,6 +80,7 @@ class GarminSyncService:
         self._gate = gate
         self._pushes = pushes
         self._clock = clock
+        self._leases = SyncLeases(uow, clock=clock)
 
     async def due(self, now: datetime, *, limit: int = 200) -> list[int]:
         """Users whose sync is due, priority-sync (Pro) users first."""
@@ -101,13 +105,24 @@ class GarminSyncService:
                 f"On the Free plan you can sync by hand every 30 minutes: try again in "
                 f"{wait} min. Pro syncs every hour by itself."
             )
-        async with self._uow() as uow:
-            await uow.garmin.update_config(user_id, last_manual_sync_at=now)
-            await uow.commit()
-        return await self.sync_user(user_id)
+        async with self._leases.hold(user_id) as lease:
+            if lease is None:
+                raise SyncInProgress("A sync is already running; its results come in a moment.")
+            async with self._uow() as uow:
+                await uow.garmin.update_config(user_id, last_manual_sync_at=now)
+                await uow.commit()
+            return await self._run(user_id, lease)
 
     async def sync_user(self, user_id: int) -> SyncReport:
-        """One sync run: recorded in garmin_sync_history whatever happens."""
+        """A scheduled run; skipped (status busy) while another sync of this athlete runs."""
+        async with self._leases.hold(user_id) as lease:
+            if lease is None:
+                logger.info("user %s: a Garmin sync is already running; skipped", user_id)
+                return SyncReport(status="busy")
+            return await self._run(user_id, lease)
+
+    async def _run(self, user_id: int, lease: str) -> SyncReport:
+        """One sync run under the lease: recorded in garmin_sync_history whatever happens."""
         now = self._clock()
         async with self._uow() as uow:
             cred = await uow.garmin.credentials(user_id)
@@ -125,7 +140,7 @@ class GarminSyncService:
         report = SyncReport(status="ok")
         try:
             today = local_today(now, user.timezone)
-            await self._pull(user_id, session, report, synced_until, today)
+            await self._pull(user_id, lease, session, report, synced_until, today)
         except GarminAuthError as exc:
             report.status, report.error = "auth_failed", exc.message
         except GarminRateLimited as exc:
@@ -146,6 +161,7 @@ class GarminSyncService:
     async def _pull(
         self,
         user_id: int,
+        lease: str,
         session: GarminSession,
         report: SyncReport,
         synced_until: datetime | None,
@@ -163,10 +179,12 @@ class GarminSyncService:
             if manual or garmin_id in stored:
                 report.skipped += 1
                 continue
+            await self._leases.renew(user_id, lease)
             await self._import_one(user_id, session, garmin_id, report)
         first_wellness = max(start, today - timedelta(days=WELLNESS_DAYS_FIRST - 1))
         day = first_wellness
         while day <= today:
+            await self._leases.renew(user_id, lease)
             figures = await session.wellness(day)
             if not figures.is_empty():
                 async with self._uow() as uow:
@@ -257,17 +275,17 @@ class GarminSyncService:
                 fields |= {"next_sync_at": now + timedelta(minutes=interval)}
             await uow.garmin.update_config(user_id, **fields)
             await uow.commit()
-        await self._notify(user_id, report)
+        await self._notify(user_id, run_id, report)
         logger.info(
             "user %s Garmin sync %s: %d new, %d skipped, %d wellness day(s)",
             user_id, report.status, report.new, report.skipped, report.wellness_days,
         )  # fmt: skip
 
-    async def _notify(self, user_id: int, report: SyncReport) -> None:
+    async def _notify(self, user_id: int, run_id: int, report: SyncReport) -> None:
         if self._pushes is None:
             return
-        for card in report.cards:
-            await self._pushes.enqueue(user_id, **activity_push(user_id, card))
+        if report.cards:  # one message per run: a first sync may bring dozens
+            await self._pushes.enqueue(user_id, **activities_push(user_id, run_id, report.cards))
         if report.status != "auth_failed" or report.relogged:
             return
         async with self._uow() as uow:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import multiprocessing
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from core.clock import Clock, local_today, utcnow
 from core.db.models import ActivityMetrics
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import BadFile, NotFound, UnknownUser
+from core.errors import (
+    BadFile,
+    DecodeCrashed,
+    DecodeTimeout,
+    NotFound,
+    TooManySessions,
+    UnknownUser,
+)
 from core.services import fitness_store
 from core.services.activities import (
     ActivityCard,
@@ -25,12 +30,19 @@ from core.services.activities import (
     card_of,
     parse_fit,
 )
+from core.services.decode_pool import CallTimedOut, DecodePool, WorkerDied
+from core.services.import_queue import ImportQueue, OnWait
 from core.training.fit import MAX_FIT_BYTES
 from core.training.thresholds import Thresholds
 
 logger = logging.getLogger(__name__)
 
-DECODE_WORKERS = 1
+# Sized for a 2-core machine; Settings.fit_* override them.
+FIT_WORKERS = 2
+FIT_TIMEOUT_S = 120.0
+FIT_MAX_SESSIONS = 50  # a multisport race has a handful; more is an archive, not an activity
+
+ParseFn = Callable[[bytes, ThresholdEvidence], ParsedFile]
 
 
 @dataclass(frozen=True)
@@ -51,27 +63,22 @@ class TrainingService:
         uow: UnitOfWorkFactory,
         *,
         clock: Clock = utcnow,
-        executor: Executor | None = None,
-        workers: int = DECODE_WORKERS,
+        workers: int = FIT_WORKERS,
+        timeout_s: float = FIT_TIMEOUT_S,
+        max_sessions: int = FIT_MAX_SESSIONS,
+        parse: ParseFn = parse_fit,  # tests pass one that hangs or crashes
     ) -> None:
         self._uow = uow
         self._clock = clock
-        self._executor = executor
-        self._own_executor = executor is None
-        self._workers = workers
-
-    def _pool(self) -> Executor:
-        # Created on first use: most processes (worker, console) never decode a file.
-        if self._executor is None:
-            ctx = multiprocessing.get_context("spawn")  # no fork of a threaded event loop
-            self._executor = ProcessPoolExecutor(max_workers=self._workers, mp_context=ctx)
-        return self._executor
+        self._timeout_s = timeout_s
+        self._max_sessions = max_sessions
+        self._queue = ImportQueue()
+        # Workers start on first use: most processes (worker, console) never decode a file.
+        self._decoder = DecodePool(parse, workers=workers, timeout_s=timeout_s)
 
     async def close(self) -> None:
         """Stop the decoding processes this service started."""
-        if self._own_executor and self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        await self._decoder.close()
 
     async def import_fit(
         self,
@@ -80,10 +87,20 @@ class TrainingService:
         *,
         source: str = "upload",
         garmin_activity_id: int | None = None,
+        on_wait: OnWait | None = None,
     ) -> ImportResult:
-        """Store each session of a FIT file once, with its load; BadFile when unreadable."""
+        """Store each session of a FIT file once, with its load; BadFile when unreadable.
+
+        One file per user at a time: `on_wait` hears how many are ahead when this one waits.
+        """
         if len(data) > MAX_FIT_BYTES:
             raise BadFile("The file is larger than 20 MB, far more than any activity needs.")
+        async with self._queue.turn(user_id, on_wait, capped=source != "garmin"):
+            return await self._import(user_id, data, source, garmin_activity_id)
+
+    async def _import(
+        self, user_id: int, data: bytes, source: str, garmin_activity_id: int | None
+    ) -> ImportResult:
         digest = hashlib.sha256(data).hexdigest()
         async with self._uow() as uow:
             tz = await self._timezone(uow, user_id)
@@ -97,8 +114,7 @@ class TrainingService:
             if known:  # the same file again: no need to decode it
                 return ImportResult([], len(known), False, await self._cards(uow, user_id, known))
             evidence = await self._evidence(uow, user_id)
-        loop = asyncio.get_running_loop()
-        parsed = await loop.run_in_executor(self._pool(), parse_fit, data, evidence)
+        parsed = await self._decode(user_id, data, evidence)
         try:
             return await self._store(user_id, parsed, tz, source, garmin_activity_id)
         except IntegrityError:  # the same file stored by a concurrent request just now
@@ -108,6 +124,21 @@ class TrainingService:
                 return ImportResult(
                     [], len(rows), parsed.recovered, await self._cards(uow, user_id, rows)
                 )
+
+    async def _decode(self, user_id: int, data: bytes, evidence: ThresholdEvidence) -> ParsedFile:
+        try:
+            parsed: ParsedFile = await self._decoder.run(data, evidence)
+        except CallTimedOut:
+            logger.warning("user %s: a %d-byte file took over %.0f s to decode; worker replaced",
+                           user_id, len(data), self._timeout_s)  # fmt: skip
+            raise DecodeTimeout(self._timeout_s) from None
+        except WorkerDied as exc:
+            logger.error("user %s: the decoding worker died on a %d-byte file (%s); replaced",
+                         user_id, len(data), exc)  # fmt: skip
+            raise DecodeCrashed() from None
+        if len(parsed.sessions) > self._max_sessions:
+            raise TooManySessions(len(parsed.sessions), self._max_sessions)
+        return parsed
 
     async def _store(
         self, user_id: int, parsed: ParsedFile, tz: str, source: str, garmin_id: int | None

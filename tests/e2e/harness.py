@@ -35,7 +35,7 @@ class BotHarness:
         count: int = 1,
         *,
         chat_id: int = DEFAULT_USER_ID,
-        timeout: float = 10.0,  # noqa: ASYNC109 (a test helper passing it on)
+        timeout: float = 30.0,  # noqa: ASYNC109 (a test helper passing it on)
     ) -> list[str]:
         """Feed one update and return the next `count` texts sent to that chat."""
         before = len(self.api.sent_texts(chat_id))

@@ -70,7 +70,7 @@ async def openai() -> AsyncIterator[FakeOpenAIServer]:
 async def container(
     settings: Settings, clock: FakeClock, openai: FakeOpenAIServer
 ) -> AsyncIterator[Container]:
-    llm = build_llm(api_key="sk-test", base_url=openai.base_url, model="gpt-4o-mini", timeout_s=5)
+    llm = build_llm(api_key="sk-test", base_url=openai.base_url, model="gpt-4o-mini", timeout_s=30)
     c = build(settings, clock=clock, cipher=Cipher([new_key()]), llm=llm)
     yield c
     await c.close()
@@ -132,13 +132,15 @@ def test_drafts_and_parts_fit_telegram() -> None:
     assert draft_text("") == "" and draft_text("a < b") == "a &lt; b"
 
 
-async def test_group_chat_gets_typing_and_no_drafts(harness: BotHarness) -> None:
-    texts = await harness.texts_after(u.text_message("Hi coach", chat_id=GROUP_ID),
-                                      chat_id=GROUP_ID)  # fmt: skip
-    assert texts == ["Echo: Hi coach"]
-    actions = harness.api.calls("sendChatAction")
-    assert any(a.params["chat_id"] == GROUP_ID and a.params["action"] == "typing" for a in actions)
-    assert harness.api.calls("sendMessageDraft") == []
+async def test_group_chat_is_pointed_to_a_private_chat(
+    harness: BotHarness, openai: FakeOpenAIServer
+) -> None:
+    # The coach lives in private chats: a group shares no one's account or history.
+    mention = {"type": "mention", "offset": 0, "length": len(u.BOT_USERNAME) + 1}
+    asked = u.text_message(f"@{u.BOT_USERNAME} Hi coach", chat_id=GROUP_ID, entities=[mention])
+    texts = await harness.texts_after(asked, chat_id=GROUP_ID)
+    assert "private chats only" in texts[0]
+    assert openai.chat_requests == [] and harness.api.calls("sendMessageDraft") == []
 
 
 async def test_eleventh_free_message_is_refused_with_upgrade(

@@ -70,7 +70,7 @@ async def test_help_is_answered_while_a_big_file_decodes(harness: BotHarness) ->
     before = len(harness.api.sent_texts(u.DEFAULT_USER_ID))
     harness.feed(_upload(harness, data, "season.fit"))
     harness.feed(u.command("help"))
-    await harness.api.wait_for("sendMessage", count=before + 12, timeout=60)
+    await harness.api.wait_for("sendMessage", count=before + 2, timeout=60)
     texts = harness.api.sent_texts(u.DEFAULT_USER_ID)[before:]
     assert texts[0] == harness.api.sent_texts(u.DEFAULT_USER_ID)[before]
     assert "What I do" in texts[0] and HELP.startswith("<b>What I do</b>")

@@ -227,7 +227,7 @@ class FakeBotAPI:
         """Whether a getUpdates long poll is waiting right now."""
         return self._poller is not None and not self._poller.done()
 
-    async def wait_until_polling(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_until_polling(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Wait until a getUpdates long poll is waiting on the server."""
         await asyncio.wait_for(self._polling.wait(), timeout)
 
@@ -310,7 +310,7 @@ class FakeBotAPI:
         self,
         method: str,
         count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109 (test helper)
+        timeout: float = 30.0,  # noqa: ASYNC109 (test helper; a ceiling, never a wait)
         predicate: Callable[[Recorded], bool] | None = None,
     ) -> list[Recorded]:
         """Wait until `count` requests of `method` (matching predicate) arrived; returns them."""
@@ -434,6 +434,10 @@ class FakeBotAPI:
             return _json(401, ApiError(401, "Unauthorized").body())
         if stored is None:
             return _json(404, ApiError(404, "Not Found").body())
+        failing = self._fail_next.get("file")  # fail_next("file") fails the next download
+        if failing:
+            status, description = failing.popleft()
+            return _json(status, ApiError(status, description).body())
         self.downloads.append(stored.path)
         return web.Response(body=stored.content, content_type=stored.doc["mime_type"])
 

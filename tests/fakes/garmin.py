@@ -7,6 +7,7 @@ adapter, so what a service sees from the fake is what it would see from Garmin.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import zipfile
@@ -116,6 +117,7 @@ class FakeGarminSession:
     async def list_activities(self, start: date, end: date) -> list[GarminActivity]:
         self._fake.calls.append(("list_activities", self._email(), start, end))
         account = self._fake._data_step(self)
+        await self._fake._wait_if_held()
         return parse_activities(account.listing(start, end))
 
     async def download_fit(self, activity_id: int) -> bytes:
@@ -162,6 +164,7 @@ class FakeGarmin:
         self._any_faults: list[Exception] = []
         self._rotate_next = False
         self._crash_after: int | None = None
+        self._hold: tuple[asyncio.Event, asyncio.Event] | None = None
 
     # ---- scripting -------------------------------------------------------------------
 
@@ -254,6 +257,11 @@ class FakeGarmin:
         """The download after the next n raises RuntimeError, as a process dying mid-sync."""
         self._crash_after = n
 
+    def hold_next_listing(self) -> tuple[asyncio.Event, asyncio.Event]:
+        """(entered, release): the next listing sets `entered`, then waits for `release`."""
+        self._hold = (asyncio.Event(), asyncio.Event())
+        return self._hold
+
     def count(self, name: str) -> int:
         return sum(1 for call in self.calls if call[0] == name)
 
@@ -312,6 +320,13 @@ class FakeGarmin:
             del self._tokens[session._current]  # the old refresh token dies with rotation
             session._current = self.issue_token(email)
         return self.accounts[email]
+
+    async def _wait_if_held(self) -> None:
+        if self._hold is None:
+            return
+        (entered, release), self._hold = self._hold, None
+        entered.set()
+        await release.wait()
 
     def _maybe_crash(self) -> None:
         if self._crash_after is None:

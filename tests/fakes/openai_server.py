@@ -85,9 +85,9 @@ class _Script:
     text: str | None = None
     status: int = 200
     error: dict[str, Any] | None = None
-    hang_s: float = 0.0
+    hang: bool = False
     hang_mid_stream: bool = False
-    delta_delay_s: float = 0.0
+    pause_s: float = 0.0
     finish_reason: str | None = None
     refusal: str | None = None
 
@@ -97,6 +97,9 @@ class FakeOpenAIServer:
 
     Each scripting call (reply, fail_next, hang_next, slow_next, empty_next, refuse_next) shapes one
     request, in the order made; unscripted requests get `default_reply(body)`.
+    The server holds a request during a hang (until the client gives up or shutdown) and during
+    each pause of a slow stream (on the loop's clock); `wait_until_held(n)` tells a test that the
+    n-th hold began, so it can let a deadline pass (tests.fakes.loop_clock) without racing a timer.
     """
 
     def __init__(
@@ -114,6 +117,8 @@ class FakeOpenAIServer:
         self._scripts: deque[_Script] = deque()
         self._ids = count(1)
         self._closing = asyncio.Event()
+        self.held = 0  # hangs and pauses begun so far
+        self._hold_begun = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -127,15 +132,18 @@ class FakeOpenAIServer:
         """Answer the next request with this HTTP error (OpenAI error JSON by default)."""
         self._scripts.append(_Script(status=status, error=body or error_body(status)))
 
-    def hang_next(
-        self, seconds: float, *, mid_stream: bool = False, text: str | None = None
-    ) -> None:
-        """Sleep before answering the next request (or after its first delta when streamed)."""
-        self._scripts.append(_Script(text=text, hang_s=seconds, hang_mid_stream=mid_stream))
+    def hang_next(self, *, mid_stream: bool = False, text: str | None = None) -> None:
+        """Hold the next request without answering (or after its first delta when streamed)."""
+        self._scripts.append(_Script(text=text, hang=True, hang_mid_stream=mid_stream))
 
-    def slow_next(self, delay_s: float, *, text: str | None = None) -> None:
-        """Stream the next answer with a pause before every delta (a slow, steady model)."""
-        self._scripts.append(_Script(text=text, delta_delay_s=delay_s))
+    def slow_next(self, pause_s: float, *, text: str | None = None) -> None:
+        """Stream the next answer with a pause after every word (a slow, steady model)."""
+        self._scripts.append(_Script(text=text, pause_s=pause_s))
+
+    async def wait_until_held(self, count: int = 1, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Wait until the server has begun `count` holds (hangs or pauses) in all."""
+        async with asyncio.timeout(timeout), self._hold_begun:
+            await self._hold_begun.wait_for(lambda: self.held >= count)
 
     def empty_next(self) -> None:
         """Answer the next request with empty content."""
@@ -200,8 +208,8 @@ class FakeOpenAIServer:
         if (denied := self._unauthorized(request)) is not None:
             return denied
         script = self._scripts.popleft() if self._scripts else _Script()
-        if script.hang_s and not (script.hang_mid_stream and body.get("stream")):
-            await self._sleep(script.hang_s)
+        if script.hang and not (script.hang_mid_stream and body.get("stream")):
+            await self._hold(None)
         if script.status != 200:
             return web.json_response(script.error, status=script.status)
         text, finish = self._answer(body, script)
@@ -260,12 +268,12 @@ class FakeOpenAIServer:
             deltas.append({"refusal": script.refusal})
         try:
             for i, delta in enumerate(deltas):
-                if script.delta_delay_s:
-                    await self._sleep(script.delta_delay_s)
                 choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
                 await _send(response, {**base, "choices": [choice], **extra})
-                if script.hang_mid_stream and i == min(1, len(deltas) - 1):
-                    await self._sleep(script.hang_s)
+                if script.hang and script.hang_mid_stream and i == min(1, len(deltas) - 1):
+                    await self._hold(None)
+                if script.pause_s and i > 0:  # after each word, so the reader has it meanwhile
+                    await self._hold(script.pause_s)
             last = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}
             await _send(response, {**base, "choices": [last], **extra})
             if with_usage:
@@ -277,8 +285,14 @@ class FakeOpenAIServer:
             pass  # the client gave up (timeout); nothing to finish
         return response
 
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake at shutdown so tests never wait for a hang to end."""
+    async def _hold(self, seconds: float | None) -> None:
+        """Wait this long on the loop's clock (None: a hang); shutdown ends every hold at once.
+
+        A hang also ends when the client leaves: aiohttp then cancels the handler.
+        """
+        async with self._hold_begun:
+            self.held += 1
+            self._hold_begun.notify_all()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closing.wait(), timeout=seconds)
 

@@ -1,17 +1,20 @@
-"""An in-memory Payments for service tests, and Stripe event scenarios to replay through it."""
+"""In-memory Payments and Stars subscriptions for service tests, and Stripe event scenarios."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from core.errors import PaymentsError
 from core.gateways.payments import (
+    ChargeState,
     CheckoutLink,
     PaymentEvent,
     PortalLink,
     SubscriptionState,
+    charge_state,
     event_from_payload,
     subscription_state,
 )
@@ -41,6 +44,9 @@ class FakePayments:
         self.portals: list[tuple[str, str]] = []
         self.subscriptions: dict[str, SubscriptionState] = {}
         self.fetches: list[str] = []
+        self.cancelled: list[str] = []
+        self.charges: dict[str, ChargeState] = {}
+        self.paid_invoices: dict[str, str] = {}  # payment intent id -> invoice id
 
     def set_subscription(self, obj: dict[str, Any]) -> SubscriptionState:
         """Serve this Stripe Subscription object (as built by tests.fakes.stripe_events)."""
@@ -75,8 +81,46 @@ class FakePayments:
             raise PaymentsError("Stripe refused to fetch a subscription (HTTP 404).")
         return state
 
+    def set_charge(self, obj: dict[str, Any], *, paid_invoice: str | None = None) -> ChargeState:
+        """Serve this Charge object; `paid_invoice` is the invoice its payment paid."""
+        charge = charge_state(obj)
+        self.charges[charge.charge_id] = charge
+        if paid_invoice and charge.payment_intent_id:
+            self.paid_invoices[charge.payment_intent_id] = paid_invoice
+        return charge
+
+    async def cancel_subscription(self, subscription_id: str) -> bool:
+        state = self.subscriptions.get(subscription_id)
+        if state is None or state.status in ("canceled", "incomplete_expired"):
+            return False  # what StripePayments returns on Stripe's 404
+        self.cancelled.append(subscription_id)
+        self.subscriptions[subscription_id] = dataclasses.replace(state, status="canceled")
+        return True
+
+    async def get_charge(self, charge_id: str) -> ChargeState:
+        charge = self.charges.get(charge_id)
+        if charge is None:
+            raise PaymentsError("Stripe refused to fetch a charge (HTTP 404).")
+        return charge
+
+    async def invoice_paid_by(self, payment_intent_id: str) -> str | None:
+        return self.paid_invoices.get(payment_intent_id)
+
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> PaymentEvent:
         return event_from_payload(payload)
+
+
+class FakeStarSubscriptions:
+    """Satisfies core's StarSubscriptions; `unreachable` makes cancel fail as the bot's would."""
+
+    def __init__(self) -> None:
+        self.cancelled: list[tuple[int, str]] = []
+        self.unreachable = False
+
+    async def cancel(self, *, telegram_user_id: int, charge_id: str) -> None:
+        if self.unreachable:
+            raise PaymentsError("Could not reach Telegram.")
+        self.cancelled.append((telegram_user_id, charge_id))
 
 
 # -- scenarios: Stripe event sequences with the subscription state after each event -------
@@ -97,12 +141,13 @@ class Step:
         return int(self.event["created"])
 
 
-def scenario(name: str, user_id: int, t0: int) -> list[Step]:
-    """A subscription's life as Stripe reports it, starting at Unix time t0; fresh ids each call.
+def scenario(name: str, user_id: int, t0: int, *, customer: str | None = None) -> list[Step]:
+    """A subscription's life as Stripe reports it, starting at Unix time t0; fresh ids each call
+    (but `customer`, the user's Stripe customer, when they subscribed before).
 
     Invoice events carry no user metadata, so the user is found by the stored or fetched ids.
     """
-    cus, sub = ev.new_id("cus"), ev.new_id("sub")
+    cus, sub = customer or ev.new_id("cus"), ev.new_id("sub")
     end1, end2 = t0 + 30 * DAY, t0 + 60 * DAY
 
     def state(status: ev.SubscriptionStatus, end: int = end1, **kw: Any) -> dict[str, Any]:

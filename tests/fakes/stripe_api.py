@@ -62,7 +62,7 @@ def _error(status: int, message: str, *, type_: str = "invalid_request_error", *
 
 
 class FakeStripeAPI:
-    """Checkout sessions, portal sessions and subscriptions, over real HTTP."""
+    """Checkout sessions, portal sessions, subscriptions and charges, over real HTTP."""
 
     def __init__(self, api_key: str = "sk_test_fake_key_0000") -> None:
         self.api_key = api_key
@@ -70,6 +70,8 @@ class FakeStripeAPI:
         self.checkout_sessions: dict[str, dict[str, Any]] = {}
         self.portal_sessions: list[dict[str, Any]] = []
         self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self.invoice_payments: list[dict[str, Any]] = []
         self._failures: list[int] = []
         self._subscription_metadata: dict[str, dict[str, str]] = {}
         self._runner: web.AppRunner | None = None
@@ -80,6 +82,9 @@ class FakeStripeAPI:
         app.router.add_post("/v1/checkout/sessions", self._create_checkout)
         app.router.add_post("/v1/billing_portal/sessions", self._create_portal)
         app.router.add_get("/v1/subscriptions/{id}", self._get_subscription)
+        app.router.add_delete("/v1/subscriptions/{id}", self._cancel_subscription)
+        app.router.add_get("/v1/charges/{id}", self._get_charge)
+        app.router.add_get("/v1/invoice_payments", self._list_invoice_payments)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -98,6 +103,39 @@ class FakeStripeAPI:
         sub = subscription or ev.subscription_object(**fields)
         self.subscriptions[sub["id"]] = sub
         return sub
+
+    def pay_invoice(self, subscription_id: str) -> dict[str, Any]:
+        """A paid invoice for the subscription's period, now its latest invoice; the charge."""
+        sub = self.subscriptions[subscription_id]
+        invoice_id = ev.new_id("in")
+        charge = ev.charge_object(customer=sub["customer"])
+        self.charges[charge["id"]] = charge
+        sub["latest_invoice"] = invoice_id
+        self.invoice_payments.append(
+            {
+                "id": ev.new_id("inpay"),
+                "object": "invoice_payment",
+                "invoice": invoice_id,
+                "amount_paid": charge["amount"],
+                "status": "paid",
+                "payment": {"type": "payment_intent", "payment_intent": charge["payment_intent"]},
+            }
+        )
+        return charge
+
+    def refund(self, charge_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Refund (all of) a charge; the charge.refunded event."""
+        charge = self.charges[charge_id]
+        charge["amount_refunded"] += charge["amount"] if amount is None else amount
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        return ev.event("charge.refunded", dict(charge))
+
+    def dispute(self, charge_id: str) -> dict[str, Any]:
+        """The card holder's bank disputes a charge; the charge.dispute.created event."""
+        charge = self.charges[charge_id]
+        charge["disputed"] = True
+        obj = ev.dispute_object(charge=charge_id, payment_intent=charge["payment_intent"])
+        return ev.event("charge.dispute.created", obj)
 
     def fail_next(self, status: int = 500) -> None:
         """Answer the next request with this HTTP status and a Stripe error body."""
@@ -187,3 +225,33 @@ class FakeStripeAPI:
                 404, f"No such subscription: '{sub_id}'", code="resource_missing", param="id"
             )
         return web.json_response(self.subscriptions[sub_id])
+
+    async def _cancel_subscription(self, request: web.Request) -> web.Response:
+        sub = self.subscriptions.get(request.match_info["id"])
+        if sub is None or sub["status"] in ("canceled", "incomplete_expired"):
+            # Stripe answers a second cancel as if the subscription did not exist.
+            sub_id = request.match_info["id"]
+            return _error(
+                404, f"No such subscription: '{sub_id}'", code="resource_missing", param="id"
+            )
+        now = int(time.time())
+        sub.update(status="canceled", canceled_at=now, ended_at=now)
+        return web.json_response(sub)
+
+    async def _get_charge(self, request: web.Request) -> web.Response:
+        charge = self.charges.get(request.match_info["id"])
+        if charge is None:
+            return _error(404, "No such charge", code="resource_missing", param="id")
+        return web.json_response(charge)
+
+    async def _list_invoice_payments(self, request: web.Request) -> web.Response:
+        wanted = request[PARAMS].get("payment", {})
+        status = request[PARAMS].get("status")
+        found = [
+            p
+            for p in self.invoice_payments
+            if all(p["payment"].get(k) == v for k, v in wanted.items())
+            and (status is None or p["status"] == status)
+        ]
+        body = {"object": "list", "data": found, "has_more": False, "url": "/v1/invoice_payments"}
+        return web.json_response(body)

@@ -46,6 +46,7 @@ def subscription_object(
     cancel_at_period_end: bool = False,
     canceled_at: int | None = None,
     period_on_items: bool = True,
+    latest_invoice: str | None = None,
 ) -> dict[str, Any]:
     """A Subscription; period_on_items=False gives the pre-2025-03-31 shape."""
     sub_id = id or new_id("sub")
@@ -82,6 +83,7 @@ def subscription_object(
         "currency": "usd",
         "collection_method": "charge_automatically",
         "livemode": False,
+        "latest_invoice": latest_invoice or new_id("in"),
         "metadata": _metadata(user_id),
         "items": {
             "object": "list",
@@ -180,6 +182,55 @@ def invoice_object(
         invoice["subscription_details"] = {"metadata": _metadata(user_id)}
         line["subscription"] = subscription
     return invoice
+
+
+def charge_object(
+    *,
+    customer: str,
+    id: str | None = None,
+    payment_intent: str | None = None,
+    amount: int = PRO_AMOUNT,
+    amount_refunded: int = 0,
+) -> dict[str, Any]:
+    """A card Charge (since API 2025-03-31 it no longer names its invoice)."""
+    return {
+        "id": id or new_id("ch"),
+        "object": "charge",
+        "amount": amount,
+        "amount_captured": amount,
+        "amount_refunded": amount_refunded,
+        "captured": True,
+        "created": _now(),
+        "currency": "usd",
+        "customer": customer,
+        "disputed": False,
+        "livemode": False,
+        "metadata": {},
+        "paid": True,
+        "payment_intent": payment_intent or new_id("pi"),
+        "refunded": amount_refunded >= amount,
+        "status": "succeeded",
+    }
+
+
+def dispute_object(
+    *, charge: str, payment_intent: str | None = None, amount: int = PRO_AMOUNT
+) -> dict[str, Any]:
+    """A Dispute opened by the card holder's bank (it names the charge, not the customer)."""
+    return {
+        "id": new_id("dp"),
+        "object": "dispute",
+        "amount": amount,
+        "charge": charge,
+        "created": _now(),
+        "currency": "usd",
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": payment_intent,
+        "reason": "fraudulent",
+        "status": "needs_response",
+    }
 
 
 def event(

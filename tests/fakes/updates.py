@@ -192,3 +192,18 @@ def voice_message(
     if file is not None:
         voice.update({k: file[k] for k in ("file_id", "file_unique_id", "file_size") if k in file})
     return {"message": message(chat_id, voice=voice)}
+
+
+def my_chat_member(
+    chat_id: int, *, status: str = "member", old_status: str = "left", bot_id: int = DEFAULT_BOT_ID
+) -> dict[str, Any]:
+    """An Update telling the bot its own membership in a chat changed (e.g. added to a group)."""
+    return {
+        "my_chat_member": {
+            "chat": chat(chat_id),
+            "from": user(),
+            "date": now(),
+            "old_chat_member": {"status": old_status, "user": bot_user(bot_id)},
+            "new_chat_member": {"status": status, "user": bot_user(bot_id)},
+        }
+    }

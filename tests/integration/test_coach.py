@@ -31,6 +31,7 @@ from core.services.coach_context import CONTEXT_TOKEN_BUDGET, estimate_tokens
 from core.services.feature_gate import Feature
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM, fake_tokens
+from tests.fakes.loop_clock import LoopClock
 from tests.fakes.openai_server import FakeOpenAIServer, completion_tokens, prompt_tokens
 
 PLAN = {
@@ -624,15 +625,24 @@ async def test_unreadable_workout_refunds(
 # -- the real OpenAI adapter over HTTP ---------------------------------------------------
 
 
+# Generous, so a busy machine never runs out of it; the timeout case moves the loop's clock.
+OPENAI_TIMEOUT_S = 30.0
+
+
 @pytest.fixture
 async def srv() -> AsyncIterator[FakeOpenAIServer]:
     async with FakeOpenAIServer() as server:
         yield server
 
 
-async def _openai(srv: FakeOpenAIServer, timeout_s: float = 10.0) -> OpenAILLM:
+@pytest.fixture
+async def loop_clock() -> LoopClock:
+    return LoopClock.install()
+
+
+async def _openai(srv: FakeOpenAIServer) -> OpenAILLM:
     return OpenAILLM(
-        api_key="sk-test", base_url=srv.base_url, model="gpt-4o-mini", timeout_s=timeout_s
+        api_key="sk-test", base_url=srv.base_url, model="gpt-4o-mini", timeout_s=OPENAI_TIMEOUT_S
     )
 
 
@@ -666,7 +676,7 @@ async def test_openai_chat_logs_the_servers_usage(
 FAILURES = {
     "rate_limited": lambda s: s.fail_next(429),
     "error": lambda s: s.fail_next(500),
-    "timeout": lambda s: s.hang_next(10),
+    "timeout": lambda s: s.hang_next(),
     "empty": lambda s: s.empty_next(),
 }
 
@@ -674,19 +684,28 @@ FAILURES = {
 @pytest.mark.parametrize("streamed", [False, True])
 @pytest.mark.parametrize("status", list(FAILURES))
 async def test_openai_failures_refund_and_log_their_status(
-    container: Container, clock: FakeClock, srv: FakeOpenAIServer, status: str, streamed: bool
+    container: Container,
+    clock: FakeClock,
+    loop_clock: LoopClock,
+    srv: FakeOpenAIServer,
+    status: str,
+    streamed: bool,
 ) -> None:
     uid = await _user(container)
-    llm = await _openai(srv, timeout_s=0.5 if status == "timeout" else 10.0)
+    llm = await _openai(srv)
     coach = make_coach(container, llm, clock)
     FAILURES[status](srv)
+    asking = asyncio.create_task(
+        _drain(coach.chat_stream(uid, "Hello")) if streamed else coach.chat(uid, "Hello")
+    )
     try:
+        if status == "timeout":
+            await srv.wait_until_held()  # the server holds the request: let the deadline pass
+            loop_clock.advance(OPENAI_TIMEOUT_S)
         with pytest.raises(LLMError) as info:
-            if streamed:
-                await _drain(coach.chat_stream(uid, "Hello"))
-            else:
-                await coach.chat(uid, "Hello")
+            await asyncio.wait_for(asking, 30)
     finally:
+        asking.cancel()
         await llm.aclose()
     assert info.value.status == status
     assert await _used(container, uid, Feature.AI_CHAT) == 0

@@ -9,7 +9,7 @@ import pytest
 
 from core.bootstrap import Container
 from core.errors import LimitReached, ProOnly, UnknownFeature, UnknownUser
-from core.services.feature_gate import Feature
+from core.services.feature_gate import Feature, release_active_plans
 from tests.fakes.clock import FakeClock
 
 
@@ -101,7 +101,9 @@ async def test_active_plans_count_until_released(container: Container, clock: Fa
     with pytest.raises(LimitReached) as info:
         await container.gate.check_and_increment(uid, Feature.AI_PLAN)
     assert info.value.resets_at is None
-    await container.gate.release_active_plan(uid)
+    async with container.uow() as uow:
+        await release_active_plans(uow, uid, 1)
+        await uow.commit()
     await container.gate.check_and_increment(uid, Feature.AI_PLAN)
 
 

@@ -117,6 +117,9 @@ NOT_PER_USER_READS = {
     "garmin.start_run": "write",
     "garmin.finish_run": "write",
     "garmin.upsert_wellness": "write",
+    "garmin.take_sync_lease": "write",
+    "garmin.renew_sync_lease": "write",
+    "garmin.release_sync_lease": "write",
     "due.due_syncs": "scheduler: ids of users due a sync",
     "due.summary_candidates": "scheduler: ids (and zone, time) of users who may be due a summary",
     "due.push_keys": "scheduler: which push dedup keys exist",
@@ -133,6 +136,9 @@ NOT_PER_USER_READS = {
     "pushes.counts": "outbox aggregates, returns counts only",
     "admin.stats": "operator aggregates, returns counts only",
     "secrets.reencrypt_all": "operator key rotation, returns a count",
+    "throttles.get": "system counter by key (sign-in limits), holds no user's data",
+    "throttles.take": "write",
+    "throttles.block": "write",
 }
 
 

@@ -88,7 +88,10 @@ def _new(c: Container, made: list[Scheduler], clock: FakeClock, notifier: Notifi
 async def _athlete(c: Container, chat_id: int, tz: str, *, activity: bool = True) -> int:
     account = await c.accounts.get_or_create(chat_id)
     async with c.uow() as uow:
-        await uow.users.update_fields(account.id, timezone=tz, summary_time=time(7, 0))
+        # An athlete of long standing: not the new account whose first summary waits a day.
+        await uow.users.update_fields(
+            account.id, timezone=tz, summary_time=time(7, 0), last_summary_on=None
+        )
         if activity:
             await uow.training.add_activities(account.id, [{
                 "content_hash": f"h{chat_id}", "sport": "running",

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import multiprocessing
 import random
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -71,15 +69,11 @@ REFUSED = {
 }
 
 
-@pytest.fixture(scope="module")
-def pool() -> Iterator[ProcessPoolExecutor]:
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
-        yield ex
-
-
 @pytest.fixture
-def training(container: Container, clock: FakeClock, pool: ProcessPoolExecutor) -> TrainingService:
-    return TrainingService(container.uow, clock=clock, executor=pool)
+async def training(container: Container, clock: FakeClock) -> AsyncIterator[TrainingService]:
+    service = TrainingService(container.uow, clock=clock)
+    yield service
+    await service.close()
 
 
 @pytest.fixture

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import aclosing
 
 import openai
@@ -31,6 +32,7 @@ from core.gateways.llm import (
     build_llm,
 )
 from tests.fakes.llm import FakeLLM
+from tests.fakes.loop_clock import LoopClock
 from tests.fakes.openai_server import (
     FakeOpenAIServer,
     completion_tokens,
@@ -46,6 +48,10 @@ MESSAGES = [
 ]
 WIRE = [{"role": m.role, "content": m.content} for m in MESSAGES]
 ANSWER = "Start a little slower than goal pace, then settle in and finish strong."
+# Generous: a call must never run out of time on a busy machine. Tests of the deadline do not
+# wait for it; they move the loop's clock once the server holds the request.
+TIMEOUT_S = 30.0
+CEILING_S = 30.0  # how long a test waits for something that should happen at once
 
 
 @pytest.fixture
@@ -56,9 +62,14 @@ async def srv() -> AsyncIterator[FakeOpenAIServer]:
 
 @pytest.fixture
 async def llm(srv: FakeOpenAIServer) -> AsyncIterator[OpenAILLM]:
-    gateway = OpenAILLM(api_key=KEY, base_url=srv.base_url, model=MODEL, timeout_s=5.0)
+    gateway = OpenAILLM(api_key=KEY, base_url=srv.base_url, model=MODEL, timeout_s=TIMEOUT_S)
     yield gateway
     await gateway.aclose()
+
+
+@pytest.fixture
+async def loop_clock() -> LoopClock:
+    return LoopClock.install()
 
 
 async def collect(events: AsyncIterator[StreamEvent]) -> tuple[list[str], list[Completion]]:
@@ -77,6 +88,19 @@ def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def timed_out(
+    srv: FakeOpenAIServer, clock: LoopClock, call: Coroutine[object, object, object]
+) -> LLMTimeout:
+    """Start a call the server will hold; once held, let the deadline pass; return the error."""
+    held = srv.held + 1
+    task = asyncio.create_task(call)
+    await srv.wait_until_held(held)
+    clock.advance(TIMEOUT_S)
+    with pytest.raises(LLMTimeout) as caught:
+        await asyncio.wait_for(task, CEILING_S)
+    return caught.value
 
 
 async def test_complete_returns_text_and_usage(srv: FakeOpenAIServer, llm: OpenAILLM) -> None:
@@ -189,44 +213,47 @@ async def test_rate_limit_status_for_the_usage_log(srv: FakeOpenAIServer, llm: O
     assert caught.value.status == "rate_limited"
 
 
-async def test_hang_before_answer_times_out(srv: FakeOpenAIServer) -> None:
-    srv.hang_next(3.0)
-    gateway = OpenAILLM(api_key=KEY, base_url=srv.base_url, model=MODEL, timeout_s=0.5)
+async def test_hang_before_answer_times_out(
+    srv: FakeOpenAIServer, llm: OpenAILLM, loop_clock: LoopClock
+) -> None:
+    srv.hang_next()
 
-    with pytest.raises(LLMTimeout) as caught:
-        await gateway.complete(MESSAGES)
+    error = await timed_out(srv, loop_clock, llm.complete(MESSAGES))
 
-    assert caught.value.status == "timeout"
-    await gateway.aclose()
+    assert error.status == "timeout"
+    assert len(srv.chat_requests) == 1
 
 
-async def test_hang_mid_stream_times_out_after_first_deltas(srv: FakeOpenAIServer) -> None:
-    srv.hang_next(3.0, mid_stream=True, text=ANSWER)
-    gateway = OpenAILLM(api_key=KEY, base_url=srv.base_url, model=MODEL, timeout_s=0.5)
+async def test_hang_mid_stream_times_out_after_first_deltas(
+    srv: FakeOpenAIServer, llm: OpenAILLM, loop_clock: LoopClock
+) -> None:
+    srv.hang_next(mid_stream=True, text=ANSWER)
+    events = llm.stream(MESSAGES)
+
+    first = await asyncio.wait_for(anext(events), CEILING_S)  # sent before the hang
+    await srv.wait_until_held()
+    loop_clock.advance(TIMEOUT_S)
+
+    assert first == TextDelta(stream_pieces(ANSWER)[0])
+    with pytest.raises(LLMTimeout):
+        await asyncio.wait_for(anext(events), CEILING_S)
+
+
+async def test_slow_steady_stream_is_cut_at_the_overall_deadline(
+    srv: FakeOpenAIServer, llm: OpenAILLM, loop_clock: LoopClock
+) -> None:
+    # A third of the deadline between words: each wait is short, the whole answer too long.
+    srv.slow_next(TIMEOUT_S / 3, text=ANSWER)
     deltas: list[str] = []
 
     with pytest.raises(LLMTimeout):
-        async for event in gateway.stream(MESSAGES):
+        async for event in llm.stream(MESSAGES):
             assert isinstance(event, TextDelta)
             deltas.append(event.text)
+            await srv.wait_until_held(len(deltas))  # the model pauses after this word...
+            loop_clock.advance(TIMEOUT_S / 3)  # ...and the pause passes
 
-    assert deltas == stream_pieces(ANSWER)[:1]
-    await gateway.aclose()
-
-
-async def test_slow_steady_stream_is_cut_at_the_overall_deadline(srv: FakeOpenAIServer) -> None:
-    # Each chunk arrives well within the per-read timeout; only the overall deadline stops it.
-    srv.slow_next(0.2, text=ANSWER)
-    gateway = OpenAILLM(api_key=KEY, base_url=srv.base_url, model=MODEL, timeout_s=1.0)
-    deltas: list[str] = []
-
-    with pytest.raises(LLMTimeout):
-        async for event in gateway.stream(MESSAGES):
-            assert isinstance(event, TextDelta)
-            deltas.append(event.text)
-
-    assert 0 < len(deltas) < len(stream_pieces(ANSWER))
-    await gateway.aclose()
+    assert 1 <= len(deltas) <= 3 < len(stream_pieces(ANSWER))
 
 
 async def test_empty_answer(srv: FakeOpenAIServer, llm: OpenAILLM) -> None:
@@ -258,7 +285,10 @@ async def test_refusal_and_content_filter_are_empty_answers(
 
 async def test_connection_refused_is_unavailable() -> None:
     gateway = OpenAILLM(
-        api_key=KEY, base_url=f"http://127.0.0.1:{unused_port()}/v1", model=MODEL, timeout_s=2.0
+        api_key=KEY,
+        base_url=f"http://127.0.0.1:{unused_port()}/v1",
+        model=MODEL,
+        timeout_s=TIMEOUT_S,
     )
 
     with pytest.raises(LLMUnavailable):
@@ -269,7 +299,7 @@ async def test_connection_refused_is_unavailable() -> None:
 
 
 async def test_not_configured_raises_on_every_call() -> None:
-    llm = build_llm(api_key=None, base_url=None, model=MODEL, timeout_s=1.0)
+    llm = build_llm(api_key=None, base_url=None, model=MODEL, timeout_s=TIMEOUT_S)
 
     assert isinstance(llm, NotConfiguredLLM)
     with pytest.raises(LLMNotConfigured) as caught:
@@ -281,7 +311,7 @@ async def test_not_configured_raises_on_every_call() -> None:
 
 async def test_server_without_key_gets_a_placeholder_key() -> None:
     async with FakeOpenAIServer() as server:
-        llm = build_llm(api_key=None, base_url=server.base_url, model=MODEL, timeout_s=5.0)
+        llm = build_llm(api_key=None, base_url=server.base_url, model=MODEL, timeout_s=TIMEOUT_S)
         assert isinstance(llm, OpenAILLM)
         server.reply(ANSWER)
 
@@ -297,34 +327,40 @@ def test_only_openai_itself_gets_max_completion_tokens() -> None:
 
 
 async def test_key_is_sent_but_never_logged_nor_in_errors(
-    srv: FakeOpenAIServer, caplog: pytest.LogCaptureFixture
+    srv: FakeOpenAIServer,
+    llm: OpenAILLM,
+    loop_clock: LoopClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    gateway = OpenAILLM(api_key=KEY, base_url=srv.base_url, model=MODEL, timeout_s=0.5)
     refused = OpenAILLM(
-        api_key=KEY, base_url=f"http://127.0.0.1:{unused_port()}/v1", model=MODEL, timeout_s=1.0
+        api_key=KEY,
+        base_url=f"http://127.0.0.1:{unused_port()}/v1",
+        model=MODEL,
+        timeout_s=TIMEOUT_S,
     )
     srv.reply(ANSWER)
     srv.fail_next(429)
     srv.fail_next(500)
-    srv.hang_next(3.0)
+    srv.hang_next()
     errors: list[BaseException] = []
 
-    await gateway.complete(MESSAGES)
-    for _ in range(3):
+    await llm.complete(MESSAGES)
+    for _ in range(2):
         with pytest.raises(LLMError) as caught:
-            await gateway.complete(MESSAGES)
+            await llm.complete(MESSAGES)
         errors.append(caught.value)
+    errors.append(await timed_out(srv, loop_clock, llm.complete(MESSAGES)))
     with pytest.raises(LLMError) as caught:
         await refused.complete(MESSAGES)
     errors.append(caught.value)
 
+    assert len(srv.chat_requests) == 4
     assert all(r.headers["Authorization"] == f"Bearer {KEY}" for r in srv.requests)
     assert KEY not in caplog.text
     for error in errors:
         assert KEY not in str(error) and KEY not in repr(error)
         assert error.__cause__ is not None and KEY not in str(error.__cause__)
-    await gateway.aclose()
     await refused.aclose()
 
 

@@ -39,12 +39,22 @@ class UserRepository(Repository):
         await self.update_fields(user_id, last_seen_at=at)
 
     async def delete_everything(self, user_id: int) -> dict[str, int]:
-        """Delete every row of this user in every table; the counts per table."""
+        """Delete every row of this user in every table; the counts per table.
+
+        Rows whose link is ON DELETE SET NULL are kept and unlinked from the person instead:
+        payment_events, the processed payments that accounting needs.
+        """
         counts: dict[str, int] = {}
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name != "users" and "user_id" in table.c:
-                result = await self.session.execute(delete(table).where(table.c.user_id == user_id))
-                counts[table.name] = result.rowcount or 0  # type: ignore[attr-defined]
+            if table.name == "users" or "user_id" not in table.c:
+                continue
+            column = table.c.user_id
+            if any(fk.ondelete == "SET NULL" for fk in column.foreign_keys):
+                unlink = update(table).where(column == user_id).values(user_id=None)
+                result = await self.session.execute(unlink)
+            else:
+                result = await self.session.execute(delete(table).where(column == user_id))
+            counts[table.name] = result.rowcount or 0  # type: ignore[attr-defined]
         result = await self.session.execute(delete(User).where(User.id == user_id))
         counts["users"] = result.rowcount or 0  # type: ignore[attr-defined]
         return counts

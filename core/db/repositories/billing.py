@@ -22,9 +22,9 @@ class BillingRepository(Repository):
         return result.scalar_one_or_none() is not None
 
     async def record_event(
-        self, event_id: str, *, provider: str, event_type: str, user_id: int, at: datetime
+        self, event_id: str, *, provider: str, event_type: str, user_id: int | None, at: datetime
     ) -> bool:
-        """Insert the event id unless known; whether it was new.
+        """Insert the event id unless known; whether it was new (user_id None: ignored events).
 
         ON CONFLICT DO NOTHING: on PostgreSQL a concurrent insert of the same id waits for
         the first transaction and then inserts nothing, so only one delivery can apply it.

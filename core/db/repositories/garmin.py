@@ -78,6 +78,44 @@ class GarminRepository(Repository):
             update(GarminSyncConfig).where(GarminSyncConfig.user_id == user_id).values(**fields)
         )
 
+    # -- sync lease -------------------------------------------------------------------------
+
+    async def take_sync_lease(
+        self, user_id: int, owner: str, *, now: datetime, until: datetime
+    ) -> bool:
+        """Claim this athlete's sync until `until`, unless another run holds an unexpired lease.
+
+        One conditional statement, so two processes can never both win. It is an upsert only so
+        that a link whose config row is missing cannot look busy forever.
+        """
+        cfg = GarminSyncConfig
+        lease = {"lease_until": until, "lease_owner": owner}
+        stmt = self.insert(cfg).values(user_id=user_id, **lease)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_=lease,
+            where=cfg.lease_until.is_(None) | (cfg.lease_until < now),
+        ).returning(cfg.user_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def renew_sync_lease(self, user_id: int, owner: str, *, until: datetime) -> bool:
+        """Push a held lease's end out; False if it is no longer ours (it expired and was taken)."""
+        return await self._set_lease(user_id, owner, until=until, owner_after=owner)
+
+    async def release_sync_lease(self, user_id: int, owner: str) -> bool:
+        """Free the lease if it is still ours; a lease taken over meanwhile is left alone."""
+        return await self._set_lease(user_id, owner, until=None, owner_after=None)
+
+    async def _set_lease(
+        self, user_id: int, owner: str, *, until: datetime | None, owner_after: str | None
+    ) -> bool:
+        stmt = (
+            update(GarminSyncConfig)
+            .where(GarminSyncConfig.user_id == user_id, GarminSyncConfig.lease_owner == owner)
+            .values(lease_until=until, lease_owner=owner_after)
+        )
+        return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
     # -- history --------------------------------------------------------------------------
 
     async def start_run(self, user_id: int, started_at: datetime) -> int:

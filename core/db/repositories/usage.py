@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
 from core.db.models import UserUsage
 from core.db.repositories.base import Repository
@@ -36,8 +36,10 @@ class UsageRepository(Repository):
         ).returning(table.c.used)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def decrement(self, user_id: int, feature: str, window_start: date) -> bool:
-        """Give one use back (never below zero); whether a unit was returned."""
+    async def decrement(
+        self, user_id: int, feature: str, window_start: date, *, by: int = 1
+    ) -> bool:
+        """Give `by` uses back (never below zero); whether any unit was returned."""
         result = await self.session.execute(
             update(UserUsage)
             .where(
@@ -46,7 +48,7 @@ class UsageRepository(Repository):
                 UserUsage.window_start == window_start,
                 UserUsage.used > 0,
             )
-            .values(used=UserUsage.used - 1)
+            .values(used=case((UserUsage.used > by, UserUsage.used - by), else_=0))
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
