@@ -9,6 +9,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot.training_views import goal_line, goals_text
+from bot.views import split_text
 from core.errors import BadInput
 from core.services.accounts import Account
 from core.services.goals import GoalInput, GoalService, parse_date, parse_distance_km, parse_time
@@ -34,7 +35,9 @@ async def goal(
     verb, _, rest = (command.args or "").strip().partition(" ")
     verb = verb.lower()
     if not verb:
-        await message.answer(goals_text(await goals.list(account.id), account.units))
+        # Twenty goals with long names pass Telegram's 4096 characters: send in parts.
+        for part in split_text(goals_text(await goals.list(account.id), account.units)):
+            await message.answer(part)
     elif verb == "add" and rest.strip():
         added = await goals.add_line(account.id, rest)
         await message.answer("Goal added:\n" + goal_line(added, account.units))

@@ -162,3 +162,16 @@ async def test_today_week_goal_and_export(harness: BotHarness) -> None:
     assert "Pro plan" in refused[0]
     markup = harness.last_markup()
     assert markup is not None and "upg" in markup["inline_keyboard"][0][0]["callback_data"]
+
+
+async def test_a_long_goal_list_comes_in_parts_that_fit(harness: BotHarness) -> None:
+    """Twenty goals with 200-character names pass 4096 characters in one message."""
+    for i in range(20):
+        name = f"Race {i:02d} " + "x" * 190
+        await harness.texts_after(u.command("goal", f"add {name} 2099-09-{i + 1:02d} 42.2"))
+    before = len(harness.api.sent_texts())
+    harness.api.feed(u.command("goal"))
+    await harness.api.wait_for("sendMessage", count=before + 2, timeout=30)
+    parts = harness.api.sent_texts()[before:]
+    assert len(parts) >= 2 and all(len(p) <= 4096 for p in parts)
+    assert "Race 00" in parts[0] and "Race 19" in "".join(parts)
