@@ -27,6 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.bootstrap import Container, build  # noqa: E402
 from core.clock import local_today, utcnow  # noqa: E402
+from core.coach.context import estimate_tokens  # noqa: E402
+from core.coach.plans import parse_plan, store_plan  # noqa: E402
+from core.coach.service import CoachService  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import migrate  # noqa: E402
 from core.db.engine import make_engine  # noqa: E402
@@ -38,9 +41,6 @@ from core.db.models import (  # noqa: E402
 )
 from core.gateways.cipher import Cipher, new_key  # noqa: E402
 from core.gateways.llm import ChatMessage, Completion, StreamEvent, TextDelta  # noqa: E402
-from core.services.coach import CoachService  # noqa: E402
-from core.services.coach_context import estimate_tokens  # noqa: E402
-from core.services.coach_plans import parse_plan, store_plan  # noqa: E402
 
 MESSAGES = 500
 STREAMED = 100

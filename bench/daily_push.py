@@ -1,6 +1,6 @@
 """Daily summary push: 10 000 athletes due at 07:00 in 10 timezones, against Telegram's limit.
 
-Runs the scheduler's tick (bot/jobs.py) with a fake clock stepped to each zone's 07:00, on a
+Runs the scheduler's tick (bot/runtime/jobs.py) with a fake clock stepped to each zone's 07:00, on a
 SQLite file, delivering to FakeBotAPI(rate_limit_per_s=300). Prints the time to deliver all,
 the achieved send rate against the limit, and how many summaries were lost or duplicated.
 
@@ -28,9 +28,9 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import insert, select  # noqa: E402
 
 from bench._common import database  # noqa: E402
-from bot.jobs import Scheduler  # noqa: E402
-from bot.notifier import Notifier, make_notifier  # noqa: E402
-from bot.telegram import make_bot  # noqa: E402
+from bot.delivery.notifier import Notifier, make_notifier  # noqa: E402
+from bot.runtime.jobs import Scheduler  # noqa: E402
+from bot.runtime.telegram import make_bot  # noqa: E402
 from core.bootstrap import Container, build  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db.models import ActivityMetrics, User  # noqa: E402

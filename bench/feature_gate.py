@@ -16,7 +16,7 @@ from core.bootstrap import build
 from core.config import Settings
 from core.errors import LimitReached
 from core.gateways.cipher import Cipher, new_key
-from core.services.feature_gate import Feature
+from core.limits.feature_gate import Feature
 
 CALLERS = 200
 

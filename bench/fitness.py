@@ -20,7 +20,7 @@ from _common import database
 
 from core.db.engine import make_engine, make_sessionmaker
 from core.db.uow import UnitOfWorkFactory
-from core.services import fitness_store
+from core.training import fitness_store
 from core.training.fitness import compute_fitness
 
 TARGET_USERS = 10_000

@@ -23,14 +23,14 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import insert  # noqa: E402
 
-from bot.notifier import FlushResult, Notifier  # noqa: E402
-from bot.telegram import make_bot  # noqa: E402
+from bot.delivery.notifier import FlushResult, Notifier  # noqa: E402
+from bot.runtime.telegram import make_bot  # noqa: E402
 from core.config import Settings  # noqa: E402
 from core.db import migrate  # noqa: E402
 from core.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from core.db.models import Push, User  # noqa: E402
 from core.db.uow import UnitOfWorkFactory  # noqa: E402
-from core.services.pushes import PushService, make_payload  # noqa: E402
+from core.notify.outbox import PushService, make_payload  # noqa: E402
 from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
 
 CHAT_BASE = 500_000

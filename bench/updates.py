@@ -21,9 +21,9 @@ from _common import ROOT, backends, database
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message
 
-from bot.app import UPDATE_CONCURRENCY
-from bot.dispatcher import build_dispatcher
-from bot.telegram import make_bot
+from bot.runtime.app import UPDATE_CONCURRENCY
+from bot.runtime.dispatcher import build_dispatcher
+from bot.runtime.telegram import make_bot
 from core.bootstrap import build
 from core.config import Settings
 from core.gateways.cipher import Cipher, new_key

@@ -22,13 +22,13 @@ from typing import Any
 from _common import backends, database, percentile
 from sqlalchemy import func, select
 
+from core.billing.service import BillingService
 from core.bootstrap import Container, build
 from core.clock import utcnow
 from core.config import Settings
 from core.db.models import PaymentEvent, UserSubscription
 from core.gateways.cipher import Cipher, new_key
 from core.gateways.payments import StripePayments
-from core.services.billing import BillingService
 from tests.fakes import stripe_events as ev
 from tests.fakes.payments import SCENARIOS, FakePayments, scenario
 

@@ -8,29 +8,29 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.accounts.admin import AdminService
+from core.accounts.deletion import AccountDeletion
+from core.accounts.service import AccountService
+from core.billing.service import BillingService
 from core.clock import Clock, utcnow
+from core.coach.service import CoachService
 from core.config import Settings
 from core.db.engine import make_engine, make_read_engine, make_sessionmaker
 from core.db.uow import UnitOfWorkFactory
+from core.garmin.link import GarminLinkService
+from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher, load_cipher
-from core.gateways.garmin import GarminConnectGateway
+from core.gateways.garmin.client import GarminConnectGateway
 from core.gateways.llm import build_llm
 from core.gateways.payments import NotConfiguredPayments, Payments, StripePayments
-from core.services.account_deletion import AccountDeletion
-from core.services.accounts import AccountService
-from core.services.admin import AdminService
-from core.services.ai_usage import AIUsageService
-from core.services.billing import BillingService
-from core.services.coach import CoachService
-from core.services.daily_summary import DailySummaryService
-from core.services.export import ExportService
-from core.services.feature_gate import FeatureGate
-from core.services.garmin_link import GarminLinkService
-from core.services.garmin_sync import GarminSyncService
-from core.services.goals import GoalService
-from core.services.pushes import PushService
-from core.services.reports import ReportService
-from core.services.training import TrainingService
+from core.limits.ai_usage import AIUsageService
+from core.limits.feature_gate import FeatureGate
+from core.notify.daily_summary import DailySummaryService
+from core.notify.outbox import PushService
+from core.training.export import ExportService
+from core.training.goals import GoalService
+from core.training.imports import TrainingService
+from core.training.reports import ReportService
 
 logger = logging.getLogger(__name__)
 

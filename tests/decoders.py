@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from core.services.activities import ParsedFile, ThresholdEvidence, parse_fit
+from core.training.activities import ParsedFile, ThresholdEvidence, parse_fit
 
 RELEASE_CEILING_S = 120.0
 

@@ -8,9 +8,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.star_subscriptions import TelegramStarSubscriptions
-from core.services.account_deletion import AccountDeletion, BillingToStop
-from core.services.accounts import Account
+from bot.delivery.star_subscriptions import TelegramStarSubscriptions
+from core.accounts.deletion import AccountDeletion, BillingToStop
+from core.accounts.service import Account
 
 router = Router(name=__name__)
 COMMANDS = ["delete"]

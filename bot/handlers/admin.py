@@ -11,10 +11,10 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot.views import esc
+from bot.views.common import esc
+from core.accounts.admin import AdminService
+from core.accounts.service import Account
 from core.config import Settings
-from core.services.accounts import Account
-from core.services.admin import AdminService
 
 router = Router(name=__name__)
 COMMANDS: list[str] = []  # not in the public menu

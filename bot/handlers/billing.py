@@ -11,13 +11,13 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
-from bot import billing_views as bv
-from bot.views import UpgradeCb
+from bot.views import billing as bv
+from bot.views.common import UpgradeCb
+from core.accounts.service import Account
+from core.billing.service import BillingService
 from core.config import Settings
 from core.errors import AppError, PaymentsError, PaymentsNotConfigured
-from core.services.accounts import Account
-from core.services.billing import BillingService
-from core.services.feature_gate import FeatureGate
+from core.limits.feature_gate import FeatureGate
 
 logger = logging.getLogger(__name__)
 router = Router(name=__name__)

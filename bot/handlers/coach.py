@@ -13,7 +13,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.coach_views import (
+from bot.delivery.streaming import AnswerStream
+from bot.views.coach import (
     NOT_CONFIGURED,
     AnalyzeCb,
     PlanWeekCb,
@@ -26,13 +27,12 @@ from bot.coach_views import (
     week_parts,
     workout_parts,
 )
-from bot.streaming import AnswerStream
+from core.accounts.service import Account
 from core.clock import local_today, utcnow
+from core.coach.plans import PlanResult
+from core.coach.service import CoachReply, CoachService
 from core.errors import BadInput, LLMNotConfigured, NotFound
 from core.gateways.llm import TextDelta
-from core.services.accounts import Account
-from core.services.coach import CoachReply, CoachService
-from core.services.coach_plans import PlanResult
 
 logger = logging.getLogger(__name__)
 router = Router(name=__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
-from bot.views import quote_input
+from bot.views.common import quote_input
 
 router = Router(name=__name__)
 COMMANDS: list[str] = []

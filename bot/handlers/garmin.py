@@ -11,10 +11,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from core.accounts.service import Account
 from core.errors import AppError, GarminMfaRequired
-from core.services.accounts import Account
-from core.services.garmin_link import GarminLinkService
-from core.services.garmin_sync import GarminSyncService, SyncReport
+from core.garmin.link import GarminLinkService
+from core.garmin.sync import GarminSyncService, SyncReport
 
 logger = logging.getLogger(__name__)
 router = Router(name=__name__)

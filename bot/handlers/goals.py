@@ -8,11 +8,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
-from bot.training_views import goal_line, goals_text
-from bot.views import split_text
+from bot.views.common import split_text
+from bot.views.training import goal_line, goals_text
+from core.accounts.service import Account
 from core.errors import BadInput
-from core.services.accounts import Account
-from core.services.goals import GoalInput, GoalService, parse_date, parse_distance_km, parse_time
+from core.training.goals import GoalInput, GoalService, parse_date, parse_distance_km, parse_time
 
 router = Router(name=__name__)
 COMMANDS = ["goal"]

@@ -19,10 +19,10 @@ from aiogram.filters import Command, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot.dispatcher import commands_handled
 from bot.handlers.garmin import ConnectForm, sign_in
-from core.services.accounts import Account
-from core.services.garmin_link import GarminLinkService
+from bot.runtime.dispatcher import commands_handled
+from core.accounts.service import Account
+from core.garmin.link import GarminLinkService
 
 logger = logging.getLogger(__name__)
 router = Router(name=__name__)

@@ -13,9 +13,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.views import esc, zone_label
+from bot.views.common import esc, zone_label
+from core.accounts.service import Account, AccountService, Profile
 from core.errors import BadInput
-from core.services.accounts import Account, AccountService, Profile
 
 router = Router(name=__name__)
 COMMANDS = ["settings"]

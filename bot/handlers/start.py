@@ -36,10 +36,10 @@ from aiogram.types import (
     Message,
 )
 
-from bot.views import esc, private_only_text, zone_label
+from bot.views.common import esc, private_only_text, zone_label
+from core.accounts.service import Account, AccountService
+from core.accounts.timezones import looks_like_timezone_answer
 from core.errors import BadTimezone
-from core.services.accounts import Account, AccountService
-from core.services.timezones import looks_like_timezone_answer
 
 logger = logging.getLogger(__name__)
 router = Router(name=__name__)

@@ -10,8 +10,8 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
 from aiohttp import ClientError
 
-from bot.coach_views import analyze_keyboard
-from bot.training_views import (
+from bot.views.coach import analyze_keyboard
+from bot.views.training import (
     ActCb,
     card_text,
     import_text,
@@ -21,11 +21,11 @@ from bot.training_views import (
     today_text,
     week_text,
 )
-from core.services.accounts import Account
-from core.services.export import ExportService
-from core.services.reports import ReportService
-from core.services.training import TrainingService
+from core.accounts.service import Account
+from core.training.export import ExportService
 from core.training.fit import MAX_FIT_BYTES
+from core.training.imports import TrainingService
+from core.training.reports import ReportService
 
 logger = logging.getLogger(__name__)
 router = Router(name=__name__)

@@ -6,11 +6,11 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot.views import FEATURE_NAMES, esc, upgrade_keyboard, when
+from bot.views.common import FEATURE_NAMES, esc, upgrade_keyboard, when
+from core.accounts.service import Account
 from core.clock import utcnow
-from core.services.accounts import Account
-from core.services.ai_usage import AIUsageService
-from core.services.feature_gate import FeatureGate
+from core.limits.ai_usage import AIUsageService
+from core.limits.feature_gate import FeatureGate
 
 router = Router(name=__name__)
 COMMANDS = ["usage"]

@@ -10,18 +10,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.db.repositories.accounts import ProfileRepository, UserRepository
-from core.db.repositories.admin import AdminRepository
-from core.db.repositories.ai_usage import AIUsageRepository
-from core.db.repositories.billing import BillingRepository
-from core.db.repositories.coach import CoachRepository
-from core.db.repositories.garmin import DueRepository, GarminRepository, SummaryRepository
-from core.db.repositories.plans import PlanRepository, SubscriptionRepository
-from core.db.repositories.pushes import PushRepository
-from core.db.repositories.secrets import SecretsRepository
-from core.db.repositories.throttles import ThrottleRepository
-from core.db.repositories.training import GoalRepository, TrainingRepository
-from core.db.repositories.usage import UsageRepository
+from core.accounts.admin_repository import AdminRepository
+from core.accounts.repository import ProfileRepository, UserRepository
+from core.billing.repository import BillingRepository
+from core.coach.repository import CoachRepository
+from core.garmin.repository import DueRepository, GarminRepository, SummaryRepository
+from core.garmin.secrets_repository import SecretsRepository
+from core.limits.ai_usage_repository import AIUsageRepository
+from core.limits.plan_repository import PlanRepository, SubscriptionRepository
+from core.limits.throttle_repository import ThrottleRepository
+from core.limits.usage_repository import UsageRepository
+from core.notify.repository import PushRepository
+from core.training.repository import GoalRepository, TrainingRepository
 
 
 class UnitOfWork:

@@ -9,9 +9,9 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 
-from bot.app import set_commands
-from bot.dispatcher import build_dispatcher
-from bot.telegram import make_bot
+from bot.runtime.app import set_commands
+from bot.runtime.dispatcher import build_dispatcher
+from bot.runtime.telegram import make_bot
 from core.bootstrap import Container
 from tests.fakes.bot_api import FakeBotAPI, Recorded
 from tests.fakes.updates import DEFAULT_USER_ID

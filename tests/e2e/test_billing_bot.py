@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from core.billing.service import BillingService
 from core.bootstrap import Container
 from core.config import Settings
 from core.errors import LimitReached
-from core.services.billing import BillingService
-from core.services.feature_gate import Feature
+from core.limits.feature_gate import Feature
 from tests.e2e.harness import BotHarness
 from tests.fakes import stripe_events as ev
 from tests.fakes import updates as u

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.coach_views import NOT_CONFIGURED, escaped_parts
-from bot.streaming import draft_text
+from bot.delivery.streaming import draft_text
+from bot.views.coach import NOT_CONFIGURED, escaped_parts
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.gateways.cipher import Cipher, new_key
 from core.gateways.llm import NotConfiguredLLM, build_llm
-from core.services.feature_gate import Feature
+from core.limits.feature_gate import Feature
 from tests.e2e.harness import BotHarness, running_bot
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from core.billing.service import BillingService
 from core.bootstrap import Container
 from core.clock import utcnow
 from core.config import Settings
 from core.db.models import PaymentEvent as PaymentEventRow
-from core.services.billing import BillingService
 from tests.e2e.harness import BotHarness
 from tests.fakes import stripe_events as ev
 from tests.fakes import updates as u

@@ -10,7 +10,7 @@ import pytest
 
 from bot.handlers.training import DOWNLOAD_FAILED
 from core.bootstrap import Container
-from core.services.training import TrainingService
+from core.training.imports import TrainingService
 from tests.decoders import hang, hold, parse_on_cue, release, wait_started
 from tests.e2e.harness import BotHarness, running_bot
 from tests.fakes import updates as u

@@ -13,8 +13,8 @@ from aiogram.types import Update
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.dispatcher import build_dispatcher
-from bot.telegram import make_bot
+from bot.runtime.dispatcher import build_dispatcher
+from bot.runtime.telegram import make_bot
 from core.bootstrap import Container
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot
 
-from bot.notifier import Notifier
-from bot.telegram import make_bot
+from bot.delivery.notifier import Notifier
+from bot.runtime.telegram import make_bot
 from core.bootstrap import Container
 from core.config import Settings
-from core.services.pushes import PushService
+from core.notify.outbox import PushService
 from tests.fakes.bot_api import FakeBotAPI, Recorded
 from tests.fakes.clock import FakeClock
 

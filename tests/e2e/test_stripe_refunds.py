@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.dispatcher import build_dispatcher
-from bot.notifier import Notifier
-from bot.stripe_webhook import STRIPE_WEBHOOK_PATH
-from bot.telegram import make_bot
-from bot.web import BOT, CONTAINER, create_app
+from bot.delivery.notifier import Notifier
+from bot.runtime.dispatcher import build_dispatcher
+from bot.runtime.telegram import make_bot
+from bot.web.app import BOT, CONTAINER, create_app
+from bot.web.stripe_webhook import STRIPE_WEBHOOK_PATH
 from core.bootstrap import Container
 from core.clock import utcnow
 from core.config import Settings

@@ -13,16 +13,16 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.dispatcher import build_dispatcher
-from bot.notifier import Notifier
-from bot.stripe_webhook import STRIPE_WEBHOOK_PATH
-from bot.telegram import make_bot
-from bot.web import BOT, CONTAINER, TASKS, create_app
+from bot.delivery.notifier import Notifier
+from bot.runtime.dispatcher import build_dispatcher
+from bot.runtime.telegram import make_bot
+from bot.web.app import BOT, CONTAINER, TASKS, create_app
+from bot.web.stripe_webhook import STRIPE_WEBHOOK_PATH
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.db.models import PaymentEvent as PaymentEventRow
 from core.gateways.cipher import Cipher, new_key
-from core.services.pushes import PushService
+from core.notify.outbox import PushService
 from tests.fakes import stripe_events as ev
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI

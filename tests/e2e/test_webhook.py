@@ -14,10 +14,10 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import WEBHOOK_PATH, run_web
-from bot.dispatcher import build_dispatcher
-from bot.telegram import make_bot
-from bot.web import create_app
+from bot.runtime.app import WEBHOOK_PATH, run_web
+from bot.runtime.dispatcher import build_dispatcher
+from bot.runtime.telegram import make_bot
+from bot.web.app import create_app
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.gateways.cipher import Cipher, new_key
@@ -88,14 +88,14 @@ async def test_secret_and_body_are_checked_before_anything_runs(
     assert (await post(client, other, secret="")).status == 401
     # Telegram redelivers an update on any answer but a 2xx: what is not an update is
     # acknowledged (and logged), never bounced.
-    caplog.set_level("WARNING", logger="bot.web")
+    caplog.set_level("WARNING", logger="bot.web.app")
     assert (await post(client, "{not json")).status == 200
     assert (await post(client, b"\xff\xfe")).status == 200
     broken = {"update_id": 9, "message": {"text": "my private words", "chat": {"id": OTHER_CHAT}}}
     for not_update in ({"hello": 1}, [1, 2], '"text"', {"update_id": "x"}, broken):
         response = await post(client, not_update)
         assert response.status == 200 and await response.json() == {"ok": True}, not_update
-    logged = [r.getMessage() for r in caplog.records if r.name == "bot.web"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.web.app"]
     assert len(logged) == 7
     assert sum("not JSON" in line for line in logged) == 2
     assert any(line.startswith("update 9 is not a valid Update") for line in logged)

@@ -17,8 +17,8 @@ from aiogram.types import Message
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.telegram import make_bot
-from bot.web import create_app
+from bot.runtime.telegram import make_bot
+from bot.web.app import create_app
 from core.bootstrap import Container
 from core.config import Settings
 from core.gateways.cipher import new_key
@@ -161,7 +161,7 @@ async def test_shutdown_cancels_updates_that_outlast_the_drain(
     container: Container, bot_api: FakeBotAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     gate, arrivals = Gate(expected=1, full_at=1), Arrivals(1)
-    caplog.set_level("INFO", logger="bot.web")
+    caplog.set_level("INFO", logger="bot.web.app")
     async for app in app_with(container, bot_api, gate, arrivals, drain_timeout_s=1.0):
         server = TestServer(app, host="127.0.0.1")
         async with TestClient(server) as client:
@@ -170,7 +170,9 @@ async def test_shutdown_cancels_updates_that_outlast_the_drain(
             await within(server.close())  # the handler is never released
     assert gate.cancelled == ["update 1"] and gate.handled == []
     warnings = [
-        r.getMessage() for r in caplog.records if r.name == "bot.web" and r.levelname == "WARNING"
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "bot.web.app" and r.levelname == "WARNING"
     ]
     assert warnings == ["1 tasks still running after 1 s at shutdown; cancelling them"]
 

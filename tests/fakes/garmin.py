@@ -1,7 +1,7 @@
 """FakeGarmin: an in-memory Garmin Connect behind the GarminGateway Protocol.
 
 Raw payloads have the shapes garminconnect returns and go through the same parsing
-(core.gateways.garmin_parse) and the same error mapping (map_garmin_error) as the real
+(core.gateways.garmin.parse) and the same error mapping (map_garmin_error) as the real
 adapter, so what a service sees from the fake is what it would see from Garmin.
 """
 
@@ -23,7 +23,7 @@ from garminconnect import (
 )
 
 from core.errors import GarminAuthError, GarminMfaRequired, GarminRateLimited, GarminUnavailable
-from core.gateways.garmin import (
+from core.gateways.garmin.client import (
     MAX_MFA_ATTEMPTS,
     MFA_REQUIRED_MESSAGE,
     WRONG_CODE_MESSAGE,
@@ -35,7 +35,7 @@ from core.gateways.garmin import (
     map_garmin_error,
     parse_activities,
 )
-from core.gateways.garmin_pending import PendingLogins
+from core.gateways.garmin.pending import PendingLogins
 from tests.fakes.garmin_payloads import activity_item, wellness_payloads
 
 FIT_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "fit"

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from core.accounts.deletion import AccountDeletion, BillingToStop
+from core.billing.service import BillingService
 from core.bootstrap import Container
 from core.clock import utcnow
 from core.config import Settings
 from core.db.models import PaymentEvent as PaymentEventRow
 from core.errors import BillingNotStopped
 from core.gateways.payments import StripePayments
-from core.services.account_deletion import AccountDeletion, BillingToStop
-from core.services.billing import BillingService
 from tests.fakes import stripe_events as ev
 from tests.fakes.clock import FakeClock
 from tests.fakes.payments import FakePayments, FakeStarSubscriptions, scenario

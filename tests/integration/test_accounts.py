@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.bootstrap import Container
 from core.db.models import Base
 from core.errors import BadInput, BadTimezone, UnknownUser
-from core.services.feature_gate import Feature
+from core.limits.feature_gate import Feature
 
 
 async def test_get_or_create_is_idempotent_under_concurrency(container: Container) -> None:

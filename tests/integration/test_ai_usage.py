@@ -6,7 +6,7 @@ import pytest
 
 from core.bootstrap import Container
 from core.errors import UnknownUser
-from core.services.ai_usage import cost_cents
+from core.limits.ai_usage import cost_cents
 
 
 def test_cost_from_price_table() -> None:

@@ -11,6 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core.billing.service import (
+    AlreadyPro,
+    BadStarsPayment,
+    BillingService,
+    Change,
+    NoStripeCustomer,
+)
 from core.bootstrap import Container
 from core.clock import utcnow
 from core.config import Settings
@@ -18,14 +25,7 @@ from core.db.models import PaymentEvent as PaymentEventRow
 from core.db.models import UserSubscription
 from core.errors import LimitReached, PaymentsNotConfigured, UnknownUser
 from core.gateways.payments import StripePayments
-from core.services.billing import (
-    AlreadyPro,
-    BadStarsPayment,
-    BillingService,
-    Change,
-    NoStripeCustomer,
-)
-from core.services.feature_gate import Feature
+from core.limits.feature_gate import Feature
 from tests.fakes import stripe_events as ev
 from tests.fakes.clock import FakeClock
 from tests.fakes.payments import SCENARIOS, FakePayments, Step, scenario

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.billing.service import BillingService, Change
 from core.bootstrap import Container
 from core.config import Settings
 from core.db.models import PaymentEvent as PaymentEventRow
 from core.db.models import UserSubscription
-from core.services.billing import BillingService, Change
 from tests.fakes import stripe_events as ev
 from tests.fakes.clock import FakeClock
 from tests.fakes.payments import FakePayments, scenario

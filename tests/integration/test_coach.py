@@ -14,6 +14,8 @@ import pytest
 
 from core.bootstrap import Container
 from core.clock import local_today
+from core.coach.context import CONTEXT_TOKEN_BUDGET, estimate_tokens
+from core.coach.service import CoachReply, CoachService
 from core.db.models import ActivityMetrics, AIUsageLog, FitnessMetrics, RaceGoal
 from core.errors import (
     BadInput,
@@ -26,9 +28,7 @@ from core.errors import (
     NotFound,
 )
 from core.gateways.llm import LLM, NotConfiguredLLM, OpenAILLM, TextDelta
-from core.services.coach import CoachReply, CoachService
-from core.services.coach_context import CONTEXT_TOKEN_BUDGET, estimate_tokens
-from core.services.feature_gate import Feature
+from core.limits.feature_gate import Feature
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM, fake_tokens
 from tests.fakes.loop_clock import LoopClock

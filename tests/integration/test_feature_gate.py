@@ -9,7 +9,7 @@ import pytest
 
 from core.bootstrap import Container
 from core.errors import LimitReached, ProOnly, UnknownFeature, UnknownUser
-from core.services.feature_gate import Feature, release_active_plans
+from core.limits.feature_gate import Feature, release_active_plans
 from tests.fakes.clock import FakeClock
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from core.bootstrap import Container
-from core.services.daily_summary import DailySummaryService
+from core.notify.daily_summary import DailySummaryService
 from tests.fakes.clock import FakeClock
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from core.bootstrap import Container
 from core.db.models import ActivityMetrics
 from core.errors import DecodeCrashed, DecodeTimeout, ImportQueueFull, TooManySessions
-from core.services.import_queue import MAX_WAITING_PER_USER
-from core.services.training import ImportResult, TrainingService
+from core.training.import_queue import MAX_WAITING_PER_USER
+from core.training.imports import ImportResult, TrainingService
 from tests.decoders import crash, hang, hold, parse_on_cue, release, started, wait_started
 from tests.decoders import worker_pid as pid_of
 from tests.fakes.clock import FakeClock
@@ -151,7 +151,7 @@ async def test_with_one_worker_athletes_take_turns(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="core.services.decode_pool")
+    caplog.set_level(logging.INFO, logger="core.training.decode_pool")
     training = make_training(workers=1)
     a, b = await _user(container, 1), await _user(container, 2)
     waits: list[int] = []

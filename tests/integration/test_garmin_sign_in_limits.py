@@ -11,9 +11,9 @@ import pytest
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.errors import GarminAuthError, GarminSignInsThrottled
+from core.garmin.link import PASSWORD_WAIT, GarminLinkService
 from core.gateways.cipher import Cipher
-from core.services.garmin_link import PASSWORD_WAIT, GarminLinkService
-from core.services.throttle import Limit, ThrottleService
+from core.limits.throttle import Limit, ThrottleService
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 

@@ -15,10 +15,10 @@ from core.bootstrap import Container, build
 from core.config import Settings
 from core.db.models import ActivityMetrics, GarminFitnessData, GarminSyncHistory, Push
 from core.errors import AppError, GarminAuthError, GarminMfaExpired, GarminMfaRequired
+from core.garmin.link import GarminLinkService
+from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher
-from core.gateways.garmin_pending import PendingLogins
-from core.services.garmin_link import GarminLinkService
-from core.services.garmin_sync import GarminSyncService
+from core.gateways.garmin.pending import PendingLogins
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from core.bootstrap import Container
 from core.db.uow import UnitOfWork
-from core.services.feature_gate import Feature
+from core.limits.feature_gate import Feature
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 OLD = date(2000, 1, 1)

@@ -6,8 +6,8 @@ import pytest
 
 from core.bootstrap import Container
 from core.errors import ConfigError
+from core.garmin.keys import rotate_all
 from core.gateways.cipher import Cipher, new_key
-from core.services.keys import rotate_all
 
 
 async def test_rotation_reencrypts_every_stored_secret(container: Container) -> None:

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from core.bootstrap import Container
+from core.coach.service import CoachService
 from core.db.models import TrainingPlan
-from core.services.coach import CoachService
-from core.services.feature_gate import Feature
+from core.limits.feature_gate import Feature
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM
 

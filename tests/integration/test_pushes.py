@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.bootstrap import Container
-from core.services.pushes import PushService
+from core.notify.outbox import PushService
 from tests.fakes.clock import FakeClock
 
 

@@ -9,19 +9,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.jobs import Scheduler
+from bot.runtime.jobs import Scheduler
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.db.models import Push, User
+from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher
-from core.services.daily_summary import DailySummaryService
-from core.services.garmin_sync import GarminSyncService
+from core.notify.daily_summary import DailySummaryService
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 
 
 class Notifier:
-    """Stand-in for bot.notifier.Notifier: 'sends' pending pushes, marks each sent after."""
+    """Stand-in for the bot's Notifier: 'sends' pending pushes, marks each sent after."""
 
     def __init__(self, container: Container) -> None:
         self._uow = container.uow

@@ -12,9 +12,9 @@ import pytest
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.errors import SyncInProgress
+from core.garmin.link import GarminLinkService
+from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher
-from core.services.garmin_link import GarminLinkService
-from core.services.garmin_sync import GarminSyncService
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 

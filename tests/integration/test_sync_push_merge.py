@@ -12,8 +12,8 @@ from sqlalchemy import select
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.db.models import Push
+from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher
-from core.services.garmin_sync import GarminSyncService
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 from tests.fit_files import encode_fit

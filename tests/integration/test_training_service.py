@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from core.bootstrap import Container
 from core.db.models import ActivityMetrics, FitnessMetrics, WeeklySummary, Workout
 from core.errors import BadFile, BadInput, NotFound, ProOnly
-from core.services.export import ExportService
-from core.services.goals import GoalInput, GoalService, parse_goal_line
-from core.services.reports import ReportService
-from core.services.training import TrainingService
+from core.training.export import ExportService
+from core.training.goals import GoalInput, GoalService, parse_goal_line
+from core.training.imports import TrainingService
+from core.training.reports import ReportService
 from tests.fakes.clock import FakeClock
 from tests.fit_files import fit_bytes, needs_fit_files
 
@@ -244,7 +244,7 @@ async def test_incremental_recompute_equals_full(
     for day in days:  # in random order, each recomputing from its own day forward
         ids.append(await _add(container, uid, day, rng.uniform(20, 150)))
         async with container.uow() as uow:
-            from core.services.fitness_store import recompute_from
+            from core.training.fitness_store import recompute_from
 
             await recompute_from(uow.training, uid, day, today=date(2026, 6, 30))
             await uow.commit()

@@ -7,17 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from core.db.models import (
-    ActivityMetrics,
-    AthleteProfile,
-    FitnessMetrics,
-    GarminFitnessData,
-    RaceGoal,
-    TrainingPlan,
-)
-from core.errors import LLMEmptyAnswer
-from core.gateways.llm import ChatMessage
-from core.services.coach_context import (
+from core.coach.context import (
     CoachContext,
     activity_line,
     chat_messages,
@@ -30,7 +20,17 @@ from core.services.coach_context import (
     trim_history,
     volume_section,
 )
-from core.services.coach_plans import parse_plan, parse_workout, plan_document, plan_result
+from core.coach.plans import parse_plan, parse_workout, plan_document, plan_result
+from core.db.models import (
+    ActivityMetrics,
+    AthleteProfile,
+    FitnessMetrics,
+    GarminFitnessData,
+    RaceGoal,
+    TrainingPlan,
+)
+from core.errors import LLMEmptyAnswer
+from core.gateways.llm import ChatMessage
 
 TODAY = date(2026, 3, 11)  # a Wednesday
 

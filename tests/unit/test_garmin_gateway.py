@@ -28,7 +28,7 @@ from core.errors import (
     GarminRateLimited,
     GarminUnavailable,
 )
-from core.gateways.garmin import (
+from core.gateways.garmin.client import (
     GarminActivity,
     GarminConnectGateway,
     Wellness,
@@ -38,7 +38,7 @@ from core.gateways.garmin import (
     parse_activity,
     parse_wellness,
 )
-from core.gateways.garmin_pending import PendingLogins
+from core.gateways.garmin.pending import PendingLogins
 from tests.fakes.garmin import FIT_DIR, FakeGarmin
 from tests.fakes.garmin_payloads import (
     activity_item,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.training_views import import_text
-from bot.views import MAX_TEXT
-from core.services.activities import ActivityCard
-from core.services.training import FIT_MAX_SESSIONS, ImportResult
+from bot.views.common import MAX_TEXT
+from bot.views.training import import_text
+from core.training.activities import ActivityCard
+from core.training.imports import FIT_MAX_SESSIONS, ImportResult
 
 
 def _card(i: int) -> ActivityCard:

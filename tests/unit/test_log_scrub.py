@@ -11,8 +11,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.logging_setup import REDACTED, configure_logging
-from bot.telegram import make_bot
+from bot.runtime.logging_setup import REDACTED, configure_logging
+from bot.runtime.telegram import make_bot
 from core.config import Settings
 from core.gateways.cipher import new_key
 from tests.fakes import updates as u

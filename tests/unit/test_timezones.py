@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.accounts.timezones import looks_like_timezone_answer, resolve_timezone
 from core.errors import BadTimezone
-from core.services.timezones import looks_like_timezone_answer, resolve_timezone
 
 KYIV = "Europe/Kyiv"
 

@@ -1,0 +1,82 @@
+"""Builds the Dispatcher: routers, the account middleware, services as workflow data."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from types import ModuleType
+from typing import Any
+
+from aiogram import Dispatcher, Router
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+
+from bot.handlers import errors
+from bot.runtime.middlewares import AccountMiddleware, PrivateChatsOnly
+from core.bootstrap import Container
+
+logger = logging.getLogger(__name__)
+
+# Order matters: dialogs and specific commands first, the coach's free text next to last,
+# the fallback last.
+HANDLER_MODULES = [
+    "secret_guard",  # first: an owed Garmin password must reach no other handler
+    "start",
+    "usage",
+    "settings",
+    "account",
+    "admin",
+    "training",
+    "goals",
+    "garmin",
+    "billing",
+    "coach",
+    "fallback",
+]
+
+
+def handler_modules() -> list[ModuleType]:
+    """The feature modules present in this build, in routing order."""
+    modules = []
+    for name in HANDLER_MODULES:
+        try:
+            modules.append(importlib.import_module(f"bot.handlers.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bot.handlers.{name}":
+                raise
+    return modules
+
+
+def commands_handled() -> set[str]:
+    return {c for m in handler_modules() for c in getattr(m, "COMMANDS", [])}
+
+
+def make_storage(redis_url: str | None) -> tuple[BaseStorage, BaseEventIsolation | None]:
+    """Memory by default; Redis (shared by every web instance) when REDIS_URL is set."""
+    if not redis_url:
+        return MemoryStorage(), None
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    storage = RedisStorage.from_url(redis_url)
+    return storage, RedisEventIsolation(redis=storage.redis)
+
+
+def build_dispatcher(container: Container, **extra: Any) -> Dispatcher:
+    """The whole bot, wired to the container's services."""
+    storage, isolation = make_storage(container.settings.redis_url)
+    dp = Dispatcher(storage=storage, events_isolation=isolation, **container.services(), **extra)
+    dp.update.outer_middleware(PrivateChatsOnly())  # before any account is made for a chat
+    dp.update.outer_middleware(AccountMiddleware(container.accounts))
+    for router in [errors.router, *(m.router for m in handler_modules())]:
+        _detach(router)
+        dp.include_router(router)
+    return dp
+
+
+def _detach(router: Router) -> None:
+    """Routers are module singletons; a second Dispatcher in one process (tests, benchmarks,
+    the console next to polling) takes them over from the first."""
+    parent = router.parent_router
+    if parent is not None:
+        parent.sub_routers.remove(router)
+        router._parent_router = None

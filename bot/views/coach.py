@@ -1,0 +1,193 @@
+"""How the coach's answers look: chat text, analyses, plans week by week, workouts.
+
+Everything the model wrote goes through esc(); long texts are split before escaping so no
+part breaks an HTML entity and each part fits one message.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.views.common import MAX_TEXT, esc, split_text
+from core.coach.plans import PlanResult, PlanSession, PlanWeek, WorkoutResult
+from core.coach.service import AnalysisResult
+
+_PARTIAL = re.compile(r"(&[#\w]*|<[^<>]*)$")
+_TAGS = re.compile(r"<[^<>]*>")
+NOT_CONFIGURED = "The AI coach is not configured on this server."
+
+
+class AnalyzeCb(CallbackData, prefix="an"):
+    """A button asking for the AI analysis of one activity."""
+
+    activity_id: int
+
+
+class PlanWeekCb(CallbackData, prefix="pw"):
+    """A button showing one week of the active plan."""
+
+    week: int
+
+
+def escaped_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Model text as HTML-safe messages of at most `limit` visible characters."""
+    return [esc(part) for part in split_text(text.strip(), limit)]
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d.strftime('%b')}"
+
+
+def _minutes(minutes: int | None) -> str:
+    if not minutes:
+        return ""
+    hours, mins = divmod(minutes, 60)
+    return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
+
+
+def _join(*bits: str) -> str:
+    return " · ".join(b for b in bits if b)
+
+
+def analysis_parts(result: AnalysisResult) -> list[str]:
+    """The analysis under a heading naming the activity."""
+    head = f"<b>Analysis: {esc(result.sport)} on {_day(result.day)}</b>"
+    if result.cached:
+        head += " <i>(saved earlier)</i>"
+    body = escaped_parts(result.text, MAX_TEXT - 200)
+    if not body:
+        return [head]
+    return [f"{head}\n\n{body[0]}", *body[1:]]
+
+
+def analyze_keyboard(activity_id: int) -> InlineKeyboardMarkup:
+    """One button: analyse this activity with the AI coach."""
+    button = InlineKeyboardButton(
+        text="🤖 AI analysis", callback_data=AnalyzeCb(activity_id=activity_id).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def _session(s: PlanSession) -> str:
+    line = f"<b>{s.weekday} {_day(s.day)}</b> · " + esc(
+        _join(s.sport, s.title, _minutes(s.duration_min), s.intensity)
+    )
+    return f"{line}\n{esc(s.description)}" if s.description else line
+
+
+def week_blocks(plan: PlanResult, week: PlanWeek) -> list[str]:
+    """One plan week: its dates, focus and sessions (rest days are left out)."""
+    end = min(plan.end_date, week.start + timedelta(days=6))
+    head = f"<b>Week {week.week} of {len(plan.weeks)}</b> · {_day(week.start)} – {_day(end)}"
+    if week.focus:
+        head += f"\n<i>{esc(week.focus)}</i>"
+    sessions = [_session(s) for s in week.sessions]
+    return [head, *(sessions or ["Rest and recover this week."])]
+
+
+def current_week(plan: PlanResult, today: date) -> PlanWeek:
+    """The week that contains today, the first before the plan starts, the last after it."""
+    found = plan.week_of(today)
+    if found is not None:
+        return found
+    return plan.weeks[0] if today < plan.start_date else plan.weeks[-1]
+
+
+def plan_header(plan: PlanResult, *, created: bool = False) -> str:
+    title = f"<b>{esc(plan.title)}</b>"
+    lines = [f"New training plan: {title}" if created else f"Your training plan: {title}"]
+    if plan.goal:
+        lines.append(f"Goal: {esc(plan.goal)}")
+    lines.append(
+        f"{_day(plan.start_date)} – {_day(plan.end_date)} {plan.end_date.year}, "
+        f"{len(plan.weeks)} weeks"
+    )
+    return "\n".join(lines)
+
+
+def plan_parts(plan: PlanResult, week: PlanWeek, *, created: bool = False) -> list[str]:
+    """The plan's header and one week, split to fit."""
+    footer = "Other weeks: the buttons below. /plan cancel archives this plan."
+    return _fit([plan_header(plan, created=created), *week_blocks(plan, week), footer])
+
+
+def week_parts(plan: PlanResult, week: PlanWeek) -> list[str]:
+    """One week of the plan, split to fit."""
+    return _fit([f"<b>{esc(plan.title)}</b>", *week_blocks(plan, week)])
+
+
+def plan_keyboard(plan: PlanResult, shown: int) -> InlineKeyboardMarkup | None:
+    """Buttons to the other weeks, in rows of four."""
+    buttons = [
+        InlineKeyboardButton(
+            text=f"· {w.week} ·" if w.week == shown else f"Week {w.week}",
+            callback_data=PlanWeekCb(week=w.week).pack(),
+        )
+        for w in plan.weeks
+    ]
+    if len(buttons) < 2:
+        return None
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def plan_archived_text(plan: PlanResult) -> str:
+    return (
+        f"Plan <b>{esc(plan.title)}</b> archived. Make a new one with /plan &lt;your goal&gt;, "
+        "or /plan for your next race goal."
+    )
+
+
+def workout_parts(workout: WorkoutResult) -> list[str]:
+    """Today's workout: what, how long, why, and its steps."""
+    head = f"Workout for {_day(workout.day)}:\n<b>{esc(workout.title)}</b>"
+    facts = esc(_join(workout.sport or "", _minutes(workout.duration_min)))
+    blocks = [f"{head}\n{facts}" if facts else head]
+    blocks += escaped_parts(workout.description)
+    steps = [
+        f"{i}. " + esc(_join(s.name, _minutes(s.duration_min), s.intensity))
+        for i, s in enumerate(workout.steps, 1)
+    ]
+    if steps:
+        blocks.append("\n".join(steps))
+    if workout.cached:
+        blocks.append("<i>Made earlier today. /workout new asks for another one.</i>")
+    return _fit(blocks)
+
+
+def visible_len(text: str) -> int:
+    """Characters Telegram counts in an HTML text: tags dropped, entities as one character."""
+    return len(html.unescape(_TAGS.sub("", text)))
+
+
+def _fit(blocks: list[str]) -> list[str]:
+    """Escaped blocks joined into messages that fit (a block over the limit is cut)."""
+    parts: list[str] = []
+    current = ""
+    for block in blocks:
+        block = _cut(block)
+        joined = f"{current}\n\n{block}" if current else block
+        if visible_len(joined) <= MAX_TEXT:
+            current = joined
+            continue
+        if current:
+            parts.append(current)
+        current = block
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _cut(block: str) -> str:
+    """A single block too long for one message, shortened (model fields are capped in length)."""
+    if visible_len(block) <= MAX_TEXT:
+        return block
+    cut = block[: MAX_TEXT - 1]
+    # Never end inside a tag or an entity: whole lines when there are some, else trim the tail.
+    cut = cut[: cut.rfind("\n")] if "\n" in cut else _PARTIAL.sub("", cut)
+    return cut.rstrip() + "…"

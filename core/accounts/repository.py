@@ -1,0 +1,75 @@
+"""Users and their athlete profiles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from core.db.models import AthleteProfile, Base, User
+from core.db.repository import Repository
+
+
+class UserRepository(Repository):
+    """The account rows; lookups are by the user's own id or chat."""
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def by_chat(self, chat_id: int) -> User | None:
+        result = await self.session.execute(select(User).where(User.chat_id == chat_id))
+        return result.scalar_one_or_none()
+
+    async def create_for_chat(self, chat_id: int, **fields: Any) -> User | None:
+        """Insert the account unless another request just did; None when it already exists."""
+        stmt = (
+            self.insert(User)
+            .values(chat_id=chat_id, **fields)
+            .on_conflict_do_nothing(index_elements=["chat_id"])
+            .returning(User.id)
+        )
+        new_id = (await self.session.execute(stmt)).scalar_one_or_none()
+        return None if new_id is None else await self.get(new_id)
+
+    async def update_fields(self, user_id: int, **fields: Any) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(**fields))
+
+    async def touch(self, user_id: int, at: datetime) -> None:
+        await self.update_fields(user_id, last_seen_at=at)
+
+    async def delete_everything(self, user_id: int) -> dict[str, int]:
+        """Delete every row of this user in every table; the counts per table.
+
+        Rows whose link is ON DELETE SET NULL are kept and unlinked from the person instead:
+        payment_events, the processed payments that accounting needs.
+        """
+        counts: dict[str, int] = {}
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name == "users" or "user_id" not in table.c:
+                continue
+            column = table.c.user_id
+            if any(fk.ondelete == "SET NULL" for fk in column.foreign_keys):
+                unlink = update(table).where(column == user_id).values(user_id=None)
+                result = await self.session.execute(unlink)
+            else:
+                result = await self.session.execute(delete(table).where(column == user_id))
+            counts[table.name] = result.rowcount or 0  # type: ignore[attr-defined]
+        result = await self.session.execute(delete(User).where(User.id == user_id))
+        counts["users"] = result.rowcount or 0  # type: ignore[attr-defined]
+        return counts
+
+
+class ProfileRepository(Repository):
+    """Athlete profile: thresholds for load figures."""
+
+    async def get(self, user_id: int) -> AthleteProfile | None:
+        return await self.session.get(AthleteProfile, user_id)
+
+    async def upsert(self, user_id: int, **fields: Any) -> None:
+        stmt = self.insert(AthleteProfile).values(user_id=user_id, **fields)
+        if fields:
+            stmt = stmt.on_conflict_do_update(index_elements=["user_id"], set_=fields)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["user_id"])
+        await self.session.execute(stmt)

@@ -1,0 +1,256 @@
+"""Accounts: one per Telegram chat, with settings and the athlete profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from core.accounts.timezones import resolve_timezone
+from core.clock import Clock, utcnow
+from core.db.models import AthleteProfile, User
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.errors import BadInput, UnknownUser
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    chat_id: int
+    first_name: str | None
+    language: str | None
+    timezone: str
+    timezone_set: bool
+    units: str
+    summary_time: time
+    summary_enabled: bool
+    is_blocked: bool
+    is_new: bool = False
+    secret_due_until: datetime | None = None  # the Garmin link flow waits for a password
+
+    @classmethod
+    def of(cls, user: User, *, is_new: bool = False) -> Account:
+        return cls(
+            id=user.id,
+            chat_id=user.chat_id,
+            first_name=user.first_name,
+            language=user.language,
+            timezone=user.timezone,
+            timezone_set=user.timezone_set,
+            units=user.units,
+            summary_time=user.summary_time,
+            summary_enabled=user.summary_enabled,
+            is_blocked=user.is_blocked,
+            is_new=is_new,
+            secret_due_until=user.secret_due_until,
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    sex: str | None = None
+    birth_year: int | None = None
+    hr_max: int | None = None
+    hr_rest: int | None = None
+    lthr: int | None = None
+    ftp: int | None = None
+    threshold_pace_s_per_km: float | None = None
+    weight_kg: float | None = None
+
+    @classmethod
+    def of(cls, row: AthleteProfile | None) -> Profile:
+        if row is None:
+            return cls()
+        return cls(
+            sex=row.sex,
+            birth_year=row.birth_year,
+            hr_max=row.hr_max,
+            hr_rest=row.hr_rest,
+            lthr=row.lthr,
+            ftp=row.ftp,
+            threshold_pace_s_per_km=row.threshold_pace_s_per_km,
+            weight_kg=row.weight_kg,
+        )
+
+
+# Plausible human ranges: a typo (e.g. FTP 2500) is refused with the range it must be in.
+PROFILE_RANGES: dict[str, tuple[float, float, str]] = {
+    "hr_max": (100, 230, "HR max"),
+    "hr_rest": (25, 120, "resting HR"),
+    "lthr": (80, 220, "LTHR"),
+    "ftp": (30, 700, "FTP"),
+    "threshold_pace_s_per_km": (120, 900, "threshold pace (seconds per km)"),
+    "weight_kg": (25, 250, "weight"),
+    "birth_year": (1900, 2025, "birth year"),
+}
+UNITS = ("metric", "imperial")
+
+
+def summary_day_done(now: datetime, zone: str, summary_time: time) -> date | None:
+    """The local date to count as summed up when the summary time has already passed there.
+
+    Someone who arrives (or moves to a zone) after their summary time gets the first "Good
+    morning" the next morning, not on the spot in the afternoon.
+    """
+    local = now.astimezone(ZoneInfo(zone))
+    return local.date() if local.time() >= summary_time else None
+
+
+def validate_profile(fields: dict[str, object]) -> dict[str, object]:
+    """Check each given profile value; None clears a value."""
+    clean: dict[str, object] = {}
+    for key, value in fields.items():
+        if key == "sex":
+            if value not in (None, "male", "female"):
+                raise BadInput("Sex must be male or female.")
+        elif key in PROFILE_RANGES:
+            lo, hi, label = PROFILE_RANGES[key]
+            if value is not None and not (
+                isinstance(value, int | float) and lo <= float(value) <= hi
+            ):
+                raise BadInput(f"{label[0].upper() + label[1:]} must be between {lo:g} and {hi:g}.")
+        else:
+            raise BadInput(f"Unknown profile field {key!r}.")
+        clean[key] = value
+    return clean
+
+
+class AccountService:
+    """Get-or-create accounts and change their settings."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        clock: Clock = utcnow,
+        default_summary_time: time = time(7, 0),
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._default_summary_time = default_summary_time
+
+    async def get_or_create(
+        self,
+        chat_id: int,
+        *,
+        telegram_user_id: int | None = None,
+        first_name: str | None = None,
+        username: str | None = None,
+        language: str | None = None,
+    ) -> Account:
+        """The account of this chat; created on first contact, unblocked when they write."""
+        async with self._uow(readonly=True) as uow:  # the path of nearly every update
+            user = await uow.users.by_chat(chat_id)
+        if user is not None and not user.is_blocked:
+            return Account.of(user)
+        async with self._uow() as uow:
+            user = await uow.users.by_chat(chat_id)
+            if user is not None and not user.is_blocked:
+                return Account.of(user)
+            if user is not None:
+                await uow.users.update_fields(user.id, is_blocked=False, is_active=True)
+                await uow.commit()
+                await uow.session.refresh(user)
+                return Account.of(user)
+            now = self._clock()
+            created = await uow.users.create_for_chat(
+                chat_id,
+                telegram_user_id=telegram_user_id,
+                first_name=(first_name or "")[:128] or None,
+                username=(username or "")[:64] or None,
+                language=(language or "")[:16] or None,
+                summary_time=self._default_summary_time,
+                # A new account is in UTC until its owner sets a zone.
+                last_summary_on=summary_day_done(now, "UTC", self._default_summary_time),
+                last_seen_at=now,
+            )
+            await uow.commit()
+            if created is None:  # another update of the same chat created it first
+                user = await uow.users.by_chat(chat_id)
+                assert user is not None
+                return Account.of(user)
+            return Account.of(created, is_new=True)
+
+    async def get(self, user_id: int) -> Account:
+        async with self._uow(readonly=True) as uow:
+            return Account.of(await self._user(uow, user_id))
+
+    async def by_chat(self, chat_id: int) -> Account | None:
+        async with self._uow(readonly=True) as uow:
+            user = await uow.users.by_chat(chat_id)
+            return None if user is None else Account.of(user)
+
+    async def _user(self, uow: UnitOfWork, user_id: int) -> User:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise UnknownUser(user_id)
+        return user
+
+    async def _update(self, user_id: int, **fields: object) -> Account:
+        async with self._uow() as uow:
+            await self._user(uow, user_id)
+            await uow.users.update_fields(user_id, **fields)
+            await uow.commit()
+            user = await self._user(uow, user_id)
+            await uow.session.refresh(user)
+            return Account.of(user)
+
+    async def set_timezone(self, user_id: int, typed: str) -> Account:
+        """Set the timezone from an IANA name, a city or a UTC offset (else BadTimezone)."""
+        zone = resolve_timezone(typed)
+        async with self._uow() as uow:
+            user = await self._user(uow, user_id)
+            fields: dict[str, object] = {"timezone": zone, "timezone_set": True}
+            done = summary_day_done(self._clock(), zone, user.summary_time)
+            if done is not None and (user.last_summary_on is None or user.last_summary_on < done):
+                fields["last_summary_on"] = done
+            await uow.users.update_fields(user_id, **fields)
+            await uow.commit()
+            await uow.session.refresh(user)
+            return Account.of(user)
+
+    async def set_units(self, user_id: int, units: str) -> Account:
+        if units not in UNITS:
+            raise BadInput("Units must be metric or imperial.")
+        return await self._update(user_id, units=units)
+
+    async def set_summary_time(self, user_id: int, value: str | time) -> Account:
+        """Daily summary time, local; accepts 'HH:MM'."""
+        if isinstance(value, str):
+            try:
+                value = time.fromisoformat(value.strip().zfill(5))
+            except ValueError:
+                raise BadInput("Give the time as HH:MM, for example 07:00.") from None
+        return await self._update(user_id, summary_time=value.replace(second=0, microsecond=0))
+
+    async def set_summary_enabled(self, user_id: int, enabled: bool) -> Account:
+        return await self._update(user_id, summary_enabled=enabled)
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        """Blocked users get no pushes until they write again."""
+        await self._update(user_id, is_blocked=blocked)
+
+    async def profile(self, user_id: int) -> Profile:
+        async with self._uow(readonly=True) as uow:
+            await self._user(uow, user_id)
+            return Profile.of(await uow.profiles.get(user_id))
+
+    async def update_profile(self, user_id: int, **fields: object) -> Profile:
+        """Set athlete profile values (validated; None clears one)."""
+        clean = validate_profile(fields)
+        async with self._uow() as uow:
+            await self._user(uow, user_id)
+            await uow.profiles.upsert(user_id, **clean)
+            await uow.commit()
+            row = await uow.profiles.get(user_id)
+            if row is not None:
+                await uow.session.refresh(row)
+            return Profile.of(row)
+
+    async def delete_everything(self, user_id: int) -> dict[str, int]:
+        """Delete the account and every row of it, in one transaction."""
+        async with self._uow() as uow:
+            await self._user(uow, user_id)
+            counts = await uow.users.delete_everything(user_id)
+            await uow.commit()
+            return counts

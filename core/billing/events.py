@@ -1,0 +1,200 @@
+"""Stripe webhook events: applied once, in whatever order Stripe delivers them.
+
+- Idempotent: the event id goes into payment_events (ON CONFLICT DO NOTHING) in the same
+  transaction as the state change, under a lock on the user's row, so a duplicate delivery,
+  even a concurrent one, changes nothing and returns no Change.
+- Order: for an event naming a subscription we do not trust the event's copy of it; we re-fetch
+  the subscription from Stripe and apply its current state. We also keep, per subscription, the
+  `created` time of the last event applied (user_subscriptions.last_event_at) and skip older
+  events, so a fetch that raced a newer event can never overwrite what that event applied.
+- Whose event: the user named in the metadata (set by our Checkout) is trusted only if the
+  account exists and the event's customer is not stored for anyone else, the user included;
+  otherwise the event is logged and recorded as processed, changing nothing. Without metadata,
+  the stored subscription or customer id names the user.
+- Only a subscription to STRIPE_PRICE_ID grants Pro; another price is logged and changes nothing
+  (or, when the stored subscription itself moves to it, ends Pro).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from core.billing.charges import CHARGE_EVENTS, ChargeEvents
+from core.billing.rules import (
+    Change,
+    Snapshot,
+    accepts_stripe_state,
+    stripe_fields,
+    stripe_user_ref,
+)
+from core.db.models import UserSubscription
+from core.db.uow import UnitOfWork
+from core.gateways.payments import PaymentEvent, SubscriptionState
+
+logger = logging.getLogger(__name__)
+
+Refusal = tuple[int, str]  # (log level, why an event's named user is not trusted)
+
+HANDLED_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "invoice.payment_failed",
+        *CHARGE_EVENTS,
+    }
+)
+
+
+class StripeEvents(ChargeEvents):
+    """The Stripe webhook side of the billing service."""
+
+    async def handle_event(self, event: PaymentEvent) -> Change | None:
+        """Apply a verified Stripe event once; None when ignored, duplicate or stale."""
+        if event.type not in HANDLED_EVENTS:
+            logger.debug("Ignored Stripe event %s of type %s", event.id, event.type)
+            return None
+        if event.type in CHARGE_EVENTS:
+            return await self._charge_event(event)
+        async with self._uow() as uow:
+            if await uow.billing.event_seen(event.id):
+                return None
+            user_id, refusal = await self._event_user(uow, event)
+        state = None
+        if refusal is None and event.subscription_id:
+            # Outside any transaction: a slow Stripe must not hold a database connection.
+            # A PaymentsError propagates: the web route answers 5xx and Stripe retries.
+            state = await self._payments.get_subscription(event.subscription_id)
+            if user_id is None:
+                async with self._uow() as uow:
+                    user_id, refusal = await self._named_user(
+                        uow, state.user_ref, state.customer_id
+                    )
+        if refusal is not None:
+            level, why = refusal
+            logger.log(level, "Ignored Stripe event %s (%s): %s", event.id, event.type, why)
+            await self._record_only(event, None)
+            return None
+        if user_id is None:
+            logger.info(
+                "Ignored Stripe event %s (%s): no account for customer %s",
+                event.id,
+                event.type,
+                event.customer_id,
+            )
+            return None
+        return await self._apply_event(user_id, event, state)
+
+    async def _event_user(
+        self, uow: UnitOfWork, event: PaymentEvent
+    ) -> tuple[int | None, Refusal | None]:
+        """The user the event names in its metadata, else the one its stored ids belong to."""
+        user_id, refusal = await self._named_user(uow, event.user_ref, event.customer_id)
+        if user_id is not None or refusal is not None:
+            return user_id, refusal
+        row = None
+        if event.subscription_id:
+            row = await uow.subscriptions.by_stripe_subscription(event.subscription_id)
+        if row is None and event.customer_id:
+            row = await uow.subscriptions.by_stripe_customer(event.customer_id)
+        return (row.user_id if row else None), None
+
+    async def _named_user(
+        self, uow: UnitOfWork, ref: str | None, customer_id: str | None
+    ) -> tuple[int | None, Refusal | None]:
+        """The user a metadata reference names, if it may be trusted; else why not.
+
+        Ids are never reused, but an event can outlive its account (a late delivery after
+        /delete) or name a user whose payments run through another Stripe customer.
+        """
+        user_id = stripe_user_ref(ref)
+        if user_id is None:
+            return None, None
+        if await uow.users.get(user_id) is None:
+            return None, (logging.INFO, f"it names user {user_id}, who has no account")
+        if customer_id:
+            own = await uow.subscriptions.get(user_id)
+            if own is not None and own.stripe_customer_id not in (None, customer_id):
+                why = f"it names user {user_id}, whose Stripe customer is not {customer_id}"
+                return None, (logging.WARNING, why)
+            holder = await uow.subscriptions.by_stripe_customer(customer_id)
+            if holder is not None and holder.user_id != user_id:
+                why = f"it names user {user_id}, but customer {customer_id} is another user's"
+                return None, (logging.WARNING, why)
+        return user_id, None
+
+    async def _apply_event(
+        self, user_id: int, event: PaymentEvent, state: SubscriptionState | None
+    ) -> Change | None:
+        now = self._clock()
+        async with self._uow() as uow:
+            if not await uow.billing.lock_account(user_id):
+                return None  # the account was deleted meanwhile
+            recorded = await uow.billing.record_event(
+                event.id, provider="stripe", event_type=event.type, user_id=user_id, at=now
+            )
+            if not recorded:
+                return None  # a concurrent delivery applied it first
+            plans = await self._plans(uow)
+            row = await uow.subscriptions.get(user_id)
+            before = Snapshot.of(row, pro_plan_id=plans["pro"], now=now)
+            fields = self._fields(row, event, state, plans)
+            change = None
+            if fields is not None:
+                change = await self._write(uow, user_id, fields, before, plans)
+            # Committed even when nothing changed: the stored id makes a redelivery cheap.
+            await uow.commit()
+        return change
+
+    def _fields(
+        self,
+        row: UserSubscription | None,
+        event: PaymentEvent,
+        state: SubscriptionState | None,
+        plans: dict[str, int],
+    ) -> dict[str, Any] | None:
+        """The values to write for this event; None when it changes nothing."""
+        if state is None:
+            return self._customer_only(row, event, plans)
+        if not accepts_stripe_state(row, state, event.created):
+            logger.info("Skipped stale Stripe event %s (%s)", event.id, event.type)
+            return None
+        sells_pro = state.price_id == self._settings.stripe_price_id
+        if not sells_pro:
+            logger.warning(
+                "Stripe subscription %s has price %s, not the Pro price: it grants no Pro",
+                state.subscription_id,
+                state.price_id,
+            )
+            if row is None or row.stripe_subscription_id != state.subscription_id:
+                return None
+        return stripe_fields(
+            state,
+            row,
+            created=event.created,
+            now=self._clock(),
+            grace_days=self._settings.past_due_grace_days,
+            plan_ids=plans,
+            sells_pro=sells_pro,
+        )
+
+    @staticmethod
+    def _customer_only(
+        row: UserSubscription | None, event: PaymentEvent, plans: dict[str, int]
+    ) -> dict[str, Any] | None:
+        """A checkout without a subscription: remember the customer for later checkouts."""
+        if event.customer_id is None:
+            return None
+        if row is not None:
+            # plan_id too: the INSERT half of the upsert must be a valid row on its own.
+            customer = row.stripe_customer_id or event.customer_id
+            return {"plan_id": row.plan_id, "stripe_customer_id": customer}
+        return {
+            "plan_id": plans["free"],
+            "provider": "stripe",
+            "status": "incomplete",
+            "stripe_customer_id": event.customer_id,
+        }

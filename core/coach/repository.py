@@ -1,0 +1,208 @@
+"""The AI coach's rows (chat, plans, workouts, analyses) and its read-only training context.
+
+Every method takes the user_id it serves and filters by it: nothing here can reach another
+athlete's data, whatever the conversation says.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import defer
+
+from core.db.models import (
+    ActivityMetrics,
+    AthleteProfile,
+    ChatMessage,
+    FitnessMetrics,
+    GarminFitnessData,
+    RaceGoal,
+    TrainingPlan,
+    Workout,
+    WorkoutAnalysis,
+)
+from core.db.repository import Repository
+
+ACTIVE = "active"
+
+
+class CoachRepository(Repository):
+    """Chat history, plans, workouts and analyses of one user, plus the data the coach reads."""
+
+    # -- conversation ---------------------------------------------------------------------
+
+    async def recent_messages(
+        self, user_id: int, *, since: datetime | None, limit: int
+    ) -> list[tuple[str, str]]:
+        """(role, content) of the newest `limit` messages not older than `since`, oldest first."""
+        stmt = select(ChatMessage.role, ChatMessage.content).where(ChatMessage.user_id == user_id)
+        if since is not None:
+            stmt = stmt.where(ChatMessage.created_at >= since)
+        rows = await self.session.execute(stmt.order_by(ChatMessage.id.desc()).limit(limit))
+        return [(role, content) for role, content in reversed(rows.all())]
+
+    async def add_message(self, user_id: int, role: str, content: str, *, at: datetime) -> None:
+        self.session.add(ChatMessage(user_id=user_id, role=role, content=content, created_at=at))
+        await self.session.flush()
+
+    # -- training context (read only) ------------------------------------------------------
+
+    async def profile(self, user_id: int) -> AthleteProfile | None:
+        return await self.session.get(AthleteProfile, user_id)
+
+    async def activities_since(
+        self, user_id: int, since: date, *, limit: int
+    ) -> list[ActivityMetrics]:
+        """Activities from local day `since` on, newest first, without laps and zones."""
+        stmt = (
+            select(ActivityMetrics)
+            .options(
+                defer(ActivityMetrics.laps, raiseload=True),
+                defer(ActivityMetrics.hr_zone_seconds, raiseload=True),
+            )
+            .where(ActivityMetrics.user_id == user_id, ActivityMetrics.local_date >= since)
+            .order_by(ActivityMetrics.start_time.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def volume_since(
+        self, user_id: int, since: date
+    ) -> list[tuple[date, str, float | None, float | None, float]]:
+        """(local_date, sport, timer_s, distance_m, load) of every activity from `since` on."""
+        stmt = select(
+            ActivityMetrics.local_date,
+            ActivityMetrics.sport,
+            ActivityMetrics.timer_s,
+            ActivityMetrics.distance_m,
+            ActivityMetrics.load,
+        ).where(ActivityMetrics.user_id == user_id, ActivityMetrics.local_date >= since)
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+
+    async def activity(
+        self, user_id: int, activity_id: int, *, since: date | None
+    ) -> ActivityMetrics | None:
+        """This user's activity by id, if it lies within the history they may see."""
+        stmt = select(ActivityMetrics).where(
+            ActivityMetrics.user_id == user_id, ActivityMetrics.id == activity_id
+        )
+        if since is not None:
+            stmt = stmt.where(ActivityMetrics.local_date >= since)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def last_activity(self, user_id: int, *, since: date | None) -> ActivityMetrics | None:
+        stmt = select(ActivityMetrics).where(ActivityMetrics.user_id == user_id)
+        if since is not None:
+            stmt = stmt.where(ActivityMetrics.local_date >= since)
+        stmt = stmt.order_by(ActivityMetrics.start_time.desc(), ActivityMetrics.id.desc()).limit(1)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def latest_fitness(
+        self, user_id: int, *, on_or_before: date, since: date | None
+    ) -> FitnessMetrics | None:
+        stmt = select(FitnessMetrics).where(
+            FitnessMetrics.user_id == user_id, FitnessMetrics.day <= on_or_before
+        )
+        if since is not None:
+            stmt = stmt.where(FitnessMetrics.day >= since)
+        stmt = stmt.order_by(FitnessMetrics.day.desc()).limit(1)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def latest_wellness(
+        self, user_id: int, *, on_or_before: date, since: date
+    ) -> GarminFitnessData | None:
+        stmt = (
+            select(GarminFitnessData)
+            .where(
+                GarminFitnessData.user_id == user_id,
+                GarminFitnessData.day <= on_or_before,
+                GarminFitnessData.day >= since,
+            )
+            .order_by(GarminFitnessData.day.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def upcoming_goals(self, user_id: int, *, from_day: date, limit: int) -> list[RaceGoal]:
+        stmt = (
+            select(RaceGoal)
+            .where(RaceGoal.user_id == user_id, RaceGoal.race_date >= from_day)
+            .order_by(RaceGoal.race_date, RaceGoal.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    # -- analyses -------------------------------------------------------------------------
+
+    async def analysis(self, user_id: int, activity_id: int) -> WorkoutAnalysis | None:
+        stmt = select(WorkoutAnalysis).where(
+            WorkoutAnalysis.user_id == user_id, WorkoutAnalysis.activity_id == activity_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add_analysis(
+        self, user_id: int, activity_id: int, *, text: str, model_id: str, at: datetime
+    ) -> bool:
+        """Store the analysis unless one exists already; whether it was new."""
+        stmt = (
+            self.insert(WorkoutAnalysis)
+            .values(
+                user_id=user_id,
+                activity_id=activity_id,
+                text=text,
+                model_id=model_id[:64],
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["user_id", "activity_id"])
+            .returning(WorkoutAnalysis.id)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    # -- training plans -------------------------------------------------------------------
+
+    async def active_plan(self, user_id: int) -> TrainingPlan | None:
+        stmt = (
+            select(TrainingPlan)
+            .where(TrainingPlan.user_id == user_id, TrainingPlan.status == ACTIVE)
+            .order_by(TrainingPlan.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add_plan(self, user_id: int, **fields: Any) -> TrainingPlan:
+        row = TrainingPlan(user_id=user_id, status=ACTIVE, **fields)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def close_active_plans(
+        self, user_id: int, *, status: str, ended_before: date | None = None
+    ) -> int:
+        """Move this user's active plans (only those ended before a day, if given) to `status`."""
+        stmt = update(TrainingPlan).where(
+            TrainingPlan.user_id == user_id, TrainingPlan.status == ACTIVE
+        )
+        if ended_before is not None:
+            stmt = stmt.where(TrainingPlan.end_date < ended_before)
+        result = await self.session.execute(stmt.values(status=status))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # -- workouts -------------------------------------------------------------------------
+
+    async def workout_on(self, user_id: int, day: date) -> Workout | None:
+        """The newest workout of this user for a local day."""
+        stmt = (
+            select(Workout)
+            .where(Workout.user_id == user_id, Workout.day == day)
+            .order_by(Workout.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add_workout(self, user_id: int, **fields: Any) -> Workout:
+        row = Workout(user_id=user_id, **fields)
+        self.session.add(row)
+        await self.session.flush()
+        return row

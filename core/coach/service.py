@@ -1,0 +1,370 @@
+"""The AI coach: chat, activity analyses, training plans and today's workout, within plan limits.
+
+Every model call is metered: one gate unit taken before it (given back if the call fails or
+answers nothing usable) and one usage-log row after it, whatever the outcome. No database
+transaction stays open while the model thinks: read, close, call, then open another to store.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing, asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import date
+from uuid import uuid4
+
+from core.clock import Clock, local_today
+from core.coach.context import (
+    CoachContext,
+    analysis_messages,
+    chat_messages,
+    clean,
+    load_context,
+    plan_messages,
+    workout_messages,
+)
+from core.coach.plans import (
+    PlanResult,
+    WorkoutResult,
+    close_plans,
+    parse_plan,
+    parse_workout,
+    plan_result,
+    store_plan,
+    store_workout,
+    workout_result,
+)
+from core.db.models import ActivityMetrics
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
+from core.errors import BadInput, LLMEmptyAnswer, LLMError, LLMNotConfigured, NotFound, UnknownUser
+from core.gateways.llm import LLM, ChatMessage, Completion, NotConfiguredLLM, TextDelta
+from core.limits.ai_usage import AIUsageService
+from core.limits.feature_gate import Feature, FeatureGate, Grant
+
+logger = logging.getLogger(__name__)
+
+CHAT_MAX_TOKENS = 1000
+ANALYSIS_MAX_TOKENS = 1000
+PLAN_MAX_TOKENS = 8000
+WORKOUT_MAX_TOKENS = 1500
+MAX_QUESTION_CHARS = 4000
+MAX_GOAL_CHARS = 500
+
+
+@dataclass(frozen=True)
+class CoachReply:
+    """The coach's answer to one chat message, and the day's allowance after it."""
+
+    text: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    used: int
+    limit: int | None
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    text: str
+    activity_id: int
+    cached: bool
+    sport: str
+    day: date
+
+
+class _Call:
+    """One metered model call: its gate unit, request id, timing and answer."""
+
+    def __init__(self, grant: Grant, kind: str) -> None:
+        self.grant = grant
+        self.kind = kind
+        self.request_id = uuid4().hex
+        self.completion: Completion | None = None
+        self._started: float | None = None
+        self._latency_ms: int | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._started is not None
+
+    @property
+    def latency_ms(self) -> int:
+        if self._latency_ms is not None or self._started is None:
+            return self._latency_ms or 0
+        return int((time.monotonic() - self._started) * 1000)
+
+    def begin(self) -> None:
+        self._started = time.monotonic()
+
+    def finish(self, completion: Completion | None) -> Completion:
+        """Record the answer; LLMEmptyAnswer when there is nothing usable."""
+        self._latency_ms = self.latency_ms
+        if completion is None or not completion.text.strip():
+            raise LLMEmptyAnswer("The model gave an empty answer.")
+        self.completion = completion
+        return completion
+
+    async def complete(
+        self, llm: LLM, messages: Sequence[ChatMessage], *, max_tokens: int, json_mode: bool = False
+    ) -> Completion:
+        self.begin()
+        try:
+            completion = await llm.complete(messages, max_tokens=max_tokens, json_mode=json_mode)
+        finally:
+            self._latency_ms = self.latency_ms
+        return self.finish(completion)
+
+    def reply(self) -> CoachReply:
+        assert self.completion is not None
+        c = self.completion
+        used, limit = self.grant.used, self.grant.limit
+        return CoachReply(c.text, c.model, c.input_tokens, c.output_tokens, used, limit)
+
+
+def _analysis(activity: ActivityMetrics, text: str, *, cached: bool) -> AnalysisResult:
+    return AnalysisResult(text, activity.id, cached, activity.sport, activity.local_date)
+
+
+def _question(text: str) -> str:
+    question = (text or "").strip()
+    if not question:
+        raise BadInput("Write your question for the coach.")
+    return question[:MAX_QUESTION_CHARS]
+
+
+class CoachService:
+    """The AI coach use cases; the bot renders what these return."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        llm: LLM,
+        gate: FeatureGate,
+        usage: AIUsageService,
+        clock: Clock,
+    ) -> None:
+        self._uow = uow
+        self._llm = llm
+        self._gate = gate
+        self._usage = usage
+        self._clock = clock
+
+    @property
+    def configured(self) -> bool:
+        """Whether a model is configured (else every AI feature raises LLMNotConfigured)."""
+        return not isinstance(self._llm, NotConfiguredLLM) and bool(
+            getattr(self._llm, "configured", True)
+        )
+
+    # -- chat -----------------------------------------------------------------------------
+
+    async def chat_stream(
+        self, user_id: int, text: str
+    ) -> AsyncGenerator[TextDelta | CoachReply, None]:
+        """Answer a chat message: text deltas as they arrive, then one CoachReply."""
+        question = _question(text)
+        async with self._metered(user_id, Feature.AI_CHAT, "chat") as call:
+            messages = chat_messages(await self._context(user_id, chat=True), question)
+            call.begin()
+            final: Completion | None = None
+            stream = self._llm.stream(messages, max_tokens=CHAT_MAX_TOKENS)
+            async with aclosing(stream) as events:
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        yield event
+                    else:
+                        final = event
+            completion = call.finish(final)
+            await self._store_chat(user_id, question, completion.text)
+        yield call.reply()
+
+    async def chat(self, user_id: int, text: str) -> CoachReply:
+        """Answer a chat message in one piece."""
+        question = _question(text)
+        async with self._metered(user_id, Feature.AI_CHAT, "chat") as call:
+            messages = chat_messages(await self._context(user_id, chat=True), question)
+            completion = await call.complete(self._llm, messages, max_tokens=CHAT_MAX_TOKENS)
+            await self._store_chat(user_id, question, completion.text)
+        return call.reply()
+
+    async def _store_chat(self, user_id: int, question: str, answer: str) -> None:
+        async with self._uow() as uow:
+            now = self._clock()
+            await uow.coach.add_message(user_id, "user", question, at=now)
+            await uow.coach.add_message(user_id, "assistant", answer, at=now)
+            await uow.commit()
+
+    # -- activity analysis ----------------------------------------------------------------
+
+    async def analyze(self, user_id: int, activity_id: int | None = None) -> AnalysisResult:
+        """Analyse the given activity (or the latest); a stored analysis is shown again free."""
+        since = await self._gate.history_start(user_id)
+        async with self._uow() as uow:
+            if activity_id is None:
+                activity = await uow.coach.last_activity(user_id, since=since)
+            else:
+                activity = await uow.coach.activity(user_id, activity_id, since=since)
+            if activity is None:
+                raise NotFound(
+                    "No activities in your history yet."
+                    if activity_id is None
+                    else f"No activity {activity_id} in your history."
+                )
+            stored = await uow.coach.analysis(user_id, activity.id)
+            ctx = None if stored else await self._load(uow, user_id, since, chat=False)
+        if stored is not None:
+            return _analysis(activity, stored.text, cached=True)
+        assert ctx is not None
+        messages = analysis_messages(ctx, activity)
+        async with self._metered(user_id, Feature.AI_ANALYSIS, "analysis") as call:
+            completion = await call.complete(self._llm, messages, max_tokens=ANALYSIS_MAX_TOKENS)
+            async with self._uow() as uow:
+                await uow.coach.add_analysis(
+                    user_id,
+                    activity.id,
+                    text=completion.text,
+                    model_id=completion.model,
+                    at=self._clock(),
+                )
+                await uow.commit()
+        return _analysis(activity, completion.text, cached=False)
+
+    # -- training plans -------------------------------------------------------------------
+
+    async def create_plan(self, user_id: int, goal_text: str | None = None) -> PlanResult:
+        """A plan toward the stated goal or the next race goal; it becomes the active plan."""
+        goal = (goal_text or "").strip()[:MAX_GOAL_CHARS] or None
+        await self._retire_finished_plans(user_id)
+        ctx = await self._context(user_id, chat=False)
+        if goal is None and not ctx.goals:
+            raise BadInput(
+                "Tell me your goal (for example: /plan half marathon in 10 weeks) "
+                "or set a race goal first."
+            )
+        messages = plan_messages(ctx, goal)
+        label = goal or f"{clean(ctx.goals[0].name)} on {ctx.goals[0].race_date.isoformat()}"
+        async with self._metered(user_id, Feature.AI_PLAN, "plan") as call:
+            completion = await call.complete(
+                self._llm, messages, max_tokens=PLAN_MAX_TOKENS, json_mode=True
+            )
+            spec = parse_plan(completion.text)
+            async with self._uow() as uow:
+                plan = await store_plan(
+                    uow, user_id, spec, start=ctx.today, goal=label, at=self._clock()
+                )
+                await uow.commit()
+        return plan
+
+    async def active_plan(self, user_id: int) -> PlanResult | None:
+        """The user's active training plan, if any."""
+        async with self._uow() as uow:
+            row = await uow.coach.active_plan(user_id)
+        return None if row is None else plan_result(row)
+
+    async def cancel_plan(self, user_id: int) -> PlanResult:
+        """Archive the active plan (it no longer counts against the plan limit)."""
+        async with self._uow() as uow:
+            row = await uow.coach.active_plan(user_id)
+            if row is None:
+                raise NotFound("You have no active training plan.")
+            await close_plans(uow, user_id, status="archived")
+            await uow.commit()
+        return replace(plan_result(row), status="archived")
+
+    async def _retire_finished_plans(self, user_id: int) -> None:
+        """Plans whose last day has passed stop counting as active."""
+        async with self._uow() as uow:
+            today = await self._today(uow, user_id)
+            await close_plans(uow, user_id, status="completed", ended_before=today)
+            await uow.commit()
+
+    # -- workouts -------------------------------------------------------------------------
+
+    async def todays_workout(self, user_id: int, *, fresh: bool = False) -> WorkoutResult:
+        """Today's workout from current form and the active plan; made once per local day."""
+        since = await self._gate.history_start(user_id)
+        async with self._uow() as uow:
+            today = await self._today(uow, user_id)
+            existing = None if fresh else await uow.coach.workout_on(user_id, today)
+            ctx = None if existing else await self._load(uow, user_id, since, chat=False)
+        if existing is not None:
+            return workout_result(existing, cached=True)
+        assert ctx is not None
+        messages = workout_messages(ctx)
+        async with self._metered(user_id, Feature.AI_WORKOUT, "workout") as call:
+            completion = await call.complete(
+                self._llm, messages, max_tokens=WORKOUT_MAX_TOKENS, json_mode=True
+            )
+            spec = parse_workout(completion.text)
+            async with self._uow() as uow:
+                workout = await store_workout(uow, user_id, spec, day=ctx.today, at=self._clock())
+                await uow.commit()
+        return workout
+
+    async def workout_for_day(self, user_id: int, day: date) -> WorkoutResult | None:
+        """The workout stored for a local day, if any."""
+        async with self._uow() as uow:
+            row = await uow.coach.workout_on(user_id, day)
+        return None if row is None else workout_result(row, cached=True)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    async def _context(self, user_id: int, *, chat: bool) -> CoachContext:
+        since = await self._gate.history_start(user_id)
+        async with self._uow() as uow:
+            return await self._load(uow, user_id, since, chat=chat)
+
+    async def _today(self, uow: UnitOfWork, user_id: int) -> date:
+        """The user's local date now."""
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise UnknownUser(user_id)
+        return local_today(self._clock(), user.timezone)
+
+    async def _load(
+        self, uow: UnitOfWork, user_id: int, since: date | None, *, chat: bool
+    ) -> CoachContext:
+        return await load_context(uow, user_id, now=self._clock(), history_start=since, chat=chat)
+
+    @asynccontextmanager
+    async def _metered(self, user_id: int, feature: Feature, kind: str) -> AsyncIterator[_Call]:
+        """Take a gate unit; on any failure give it back; log the model call either way."""
+        if not self.configured:
+            raise LLMNotConfigured(
+                "The AI coach is not configured: set OPENAI_API_KEY or OPENAI_BASE_URL."
+            )
+        grant = await self._gate.check_and_increment(user_id, feature)
+        call = _Call(grant, kind)
+        try:
+            yield call
+        except BaseException as exc:
+            await self._refund(grant)
+            if call.started:
+                await self._log(call, exc.status if isinstance(exc, LLMError) else "error")
+            raise
+        await self._log(call, "ok")
+
+    async def _refund(self, grant: Grant) -> None:
+        try:
+            await self._gate.refund(grant)
+        except Exception:
+            logger.exception("Could not refund %s for user %s", grant.feature, grant.user_id)
+
+    async def _log(self, call: _Call, status: str) -> None:
+        """Write the usage row; a failure here must not cost the athlete their answer."""
+        c = call.completion
+        try:
+            await self._usage.log_usage(
+                request_id=call.request_id,
+                user_id=call.grant.user_id,
+                model_id=(c.model if c else self._llm.model)[:64],
+                input_tokens=c.input_tokens if c else 0,
+                output_tokens=c.output_tokens if c else 0,
+                analysis_type=call.kind,
+                latency_ms=call.latency_ms,
+                status=status,
+            )
+        except Exception:
+            logger.exception("Could not log AI usage for user %s", call.grant.user_id)

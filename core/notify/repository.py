@@ -1,0 +1,95 @@
+"""The push outbox: messages the bot sends unasked, stored once per dedup key.
+
+Like the scheduler's due lists this table is read across users; each row still carries the
+user_id it belongs to, and every write names the push (and user) it touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, or_, select, update
+
+from core.db.models import Push, SubscriptionPlan, User, UserSubscription
+from core.db.repository import Repository
+
+# Subscription states that still count as paying for the ordering of the outbox: served first
+# is a courtesy, so a Pro whose renewal is a little late is not worth a stricter check here.
+PRIORITY_STATUSES = ("active", "trialing", "past_due")
+
+Cursor = tuple[int, int]  # (rank, push id) of the last row of the previous page
+PendingRow = tuple[int, int, int, str, dict[str, Any], int]  # id, user, chat, kind, payload, rank
+
+
+class PushRepository(Repository):
+    """Outbox rows; `pending` reads across users, writes name their push."""
+
+    async def add(
+        self, user_id: int, *, kind: str, dedup_key: str, payload: dict[str, Any]
+    ) -> int | None:
+        """Insert unless the dedup key is stored already; the new id, or None."""
+        stmt = (
+            self.insert(Push)
+            .values(user_id=user_id, kind=kind, dedup_key=dedup_key, payload=payload)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(Push.id)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def get(self, push_id: int) -> Push | None:
+        return await self.session.get(Push, push_id)
+
+    async def by_key(self, dedup_key: str) -> Push | None:
+        stmt = select(Push).where(Push.dedup_key == dedup_key)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def pending(self, limit: int, *, after: Cursor | None = None) -> list[PendingRow]:
+        """Pending pushes of users who have not blocked the bot: priority plans first, then
+        oldest first; `after` continues from the previous page."""
+        priority = exists().where(
+            UserSubscription.user_id == Push.user_id,
+            UserSubscription.status.in_(PRIORITY_STATUSES),
+            SubscriptionPlan.id == UserSubscription.plan_id,
+            SubscriptionPlan.priority_sync.is_(True),
+        )
+        rank = case((priority, 0), else_=1)
+        stmt = (
+            select(Push.id, Push.user_id, User.chat_id, Push.kind, Push.payload, rank)
+            .join(User, User.id == Push.user_id)
+            .where(Push.status == "pending", User.is_blocked.is_(False))
+        )
+        if after is not None:
+            stmt = stmt.where(or_(rank > after[0], and_(rank == after[0], Push.id > after[1])))
+        stmt = stmt.order_by(rank, Push.id).limit(limit)
+        rows = (await self.session.execute(stmt)).all()
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    async def mark_sent(self, push_ids: Sequence[int], at: datetime) -> set[int]:
+        """Pending -> sent; the ids that were pending (the others were done already)."""
+        stmt = (
+            update(Push)
+            .where(Push.id.in_(list(push_ids)), Push.status == "pending")
+            .values(status="sent", sent_at=at)
+            .returning(Push.id)
+        )
+        return set((await self.session.execute(stmt)).scalars())
+
+    async def block_user(self, user_id: int) -> None:
+        """The user blocked the bot: flag them and stop every push still waiting for them."""
+        await self.session.execute(update(User).where(User.id == user_id).values(is_blocked=True))
+        await self.session.execute(
+            update(Push)
+            .where(Push.user_id == user_id, Push.status == "pending")
+            .values(status="blocked")
+        )
+
+    async def user_for_chat(self, chat_id: int) -> int | None:
+        stmt = select(User.id).where(User.chat_id == chat_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def counts(self) -> dict[str, int]:
+        """How many pushes are in each status."""
+        stmt = select(Push.status, func.count()).group_by(Push.status)
+        return {r[0]: r[1] for r in (await self.session.execute(stmt)).all()}
