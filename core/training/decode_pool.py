@@ -76,22 +76,34 @@ class DecodePool:
         if self._slots.locked():  # tells the operator when FIT_WORKERS is too small
             logger.info("all %d decoding workers are busy: a file waits", self._workers)
         async with self._slots:
-            worker = await self._take()
+            worker, reused = await self._take()
             try:
-                ok, value = await asyncio.wait_for(self._call(worker, args), self._timeout_s)
-            except TimeoutError:
-                self._stop(worker)
-                raise CallTimedOut from None
+                ok, value = await self._call_once(worker, args)
             except WorkerDied:
-                self._stop(worker)  # reaped: now its exit code is known (-9: killed)
-                raise WorkerDied(f"exit code {worker.process.exitcode}") from None
-            except BaseException:  # the caller was cancelled mid-call
-                self._stop(worker)
-                raise
+                if not reused:
+                    raise
+                # A worker that sat idle may have been killed (the OOM killer) a moment ago,
+                # too recently to show as dead when it was taken: the file gets a fresh one.
+                logger.warning("an idle decoding worker had died; trying a new one")
+                worker = await self._start()
+                ok, value = await self._call_once(worker, args)
             self._idle.append(worker)
         if not ok:
             raise value
         return value
+
+    async def _call_once(self, worker: _Worker, args: tuple[Any, ...]) -> tuple[bool, Any]:
+        try:
+            return await asyncio.wait_for(self._call(worker, args), self._timeout_s)
+        except TimeoutError:
+            self._stop(worker)
+            raise CallTimedOut from None
+        except WorkerDied:
+            self._stop(worker)  # reaped: now its exit code is known (-9: killed)
+            raise WorkerDied(f"exit code {worker.process.exitcode}") from None
+        except BaseException:  # the caller was cancelled mid-call
+            self._stop(worker)
+            raise
 
     async def close(self) -> None:
         """Kill every worker; a call under way ends with WorkerDied, the next starts afresh."""
@@ -101,14 +113,15 @@ class DecodePool:
         for worker in self._all:  # busy: their calls see the death and clean up
             _kill(worker.process)
 
-    async def _take(self) -> _Worker:
+    async def _take(self) -> tuple[_Worker, bool]:
+        """An idle worker (True: reused) or a new one."""
         while self._idle:
             worker = self._idle.pop()
             if worker.process.is_alive():
-                return worker
+                return worker, True
             logger.warning("an idle decoding worker died (exit code %s)", worker.process.exitcode)
             self._stop(worker)
-        return await self._start()
+        return await self._start(), False
 
     async def _start(self) -> _Worker:
         mine, theirs = self._ctx.Pipe()
