@@ -1,7 +1,8 @@
 """The AI coach pipeline's own cost per chat message, with a model that answers instantly.
 
 What is timed: the plan check, context assembly (a year of activities), the usage log and
-storing the exchange; the model itself costs nothing here. SQLite always; PostgreSQL too when
+storing the exchange, from the account the bot resolved for the update (as the middleware
+hands it over); the model itself costs nothing here. SQLite always; PostgreSQL too when
 TEST_POSTGRES_URL is set (a temporary database is created and dropped).
 
     .venv/bin/python bench/coach.py
@@ -10,37 +11,22 @@ TEST_POSTGRES_URL is set (a temporary database is created and dropped).
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncGenerator, Sequence
 from datetime import timedelta
-from pathlib import Path
 
-import asyncpg
-from sqlalchemy.engine import make_url
+from _common import backends, database, percentile
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.bootstrap import Container, build  # noqa: E402
-from core.clock import local_today, utcnow  # noqa: E402
-from core.coach.context import estimate_tokens  # noqa: E402
-from core.coach.plans import parse_plan, store_plan  # noqa: E402
-from core.coach.service import CoachService  # noqa: E402
-from core.config import Settings  # noqa: E402
-from core.db import migrate  # noqa: E402
-from core.db.engine import make_engine  # noqa: E402
-from core.db.models import (  # noqa: E402
-    ActivityMetrics,
-    FitnessMetrics,
-    GarminFitnessData,
-    RaceGoal,
-)
-from core.gateways.cipher import Cipher, new_key  # noqa: E402
-from core.gateways.llm import ChatMessage, Completion, StreamEvent, TextDelta  # noqa: E402
+from core.bootstrap import Container, build
+from core.clock import local_today, utcnow
+from core.coach.plans import parse_plan, store_plan
+from core.config import Settings
+from core.db.models import ActivityMetrics, FitnessMetrics, GarminFitnessData, RaceGoal
+from core.gateways.cipher import Cipher, new_key
+from core.gateways.llm import ChatMessage, Completion, StreamEvent, TextDelta, estimate_tokens
 
 MESSAGES = 500
 STREAMED = 100
@@ -78,8 +64,10 @@ class InstantLLM:
         max_tokens: int | None = None,
         json_mode: bool = False,
     ) -> Completion:
-        self.last_prompt_chars = sum(len(m.content) for m in messages)
-        return Completion(ANSWER, self.model, self.last_prompt_chars // 4, len(ANSWER) // 4, "stop")
+        prompt = "".join(m.content for m in messages)
+        self.last_prompt_chars = len(prompt)
+        tokens_in, tokens_out = estimate_tokens(prompt), estimate_tokens(ANSWER)
+        return Completion(ANSWER, self.model, tokens_in, tokens_out, "stop")
 
     async def stream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int | None = None
@@ -92,8 +80,8 @@ class InstantLLM:
 
 async def seed(c: Container) -> int:
     """A Pro athlete with a year of training, wellness, a race goal and an active plan."""
-    acc = await c.accounts.get_or_create(4242, first_name="Bench", language="en")
-    await c.accounts.set_timezone(acc.id, "Europe/Berlin")
+    acc = await c.services.accounts.get_or_create(4242, first_name="Bench", language="en")
+    await c.services.accounts.set_timezone(acc.id, "Europe/Berlin")
     now = utcnow()
     today = local_today(now, "Europe/Berlin")
     laps = [{"timer_s": 300.0, "distance_m": 1000.0, "avg_hr": 150.0, "avg_power": 240.0}] * 10
@@ -139,11 +127,6 @@ async def seed(c: Container) -> int:
     return acc.id
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def report(label: str, samples: list[float]) -> None:
     ms = [s * 1000 for s in samples]
     print(
@@ -153,31 +136,27 @@ def report(label: str, samples: list[float]) -> None:
 
 
 async def run(name: str, url: str, data_dir: str) -> None:
-    engine = make_engine(url)
-    try:
-        await migrate.upgrade(engine)
-    finally:
-        await engine.dispose()
     settings = Settings(_env_file=None, database_url=url, data_dir=data_dir)  # type: ignore[call-arg]
-    c = build(settings, cipher=Cipher([new_key()]))
+    llm = InstantLLM()
+    c = build(settings, cipher=Cipher([new_key()]), llm=llm)
     try:
         uid = await seed(c)
-        llm = InstantLLM()
-        coach = CoachService(c.uow, llm, c.gate, c.ai_usage, utcnow)
+        account = await c.services.accounts.get(uid)  # as the bot resolves it per update
+        coach = c.services.coach
         plain: list[float] = []
         deadline = time.monotonic() + BACKEND_BUDGET_S
         for i in range(MESSAGES):
             if time.monotonic() > deadline:
                 break
             t0 = time.perf_counter()
-            await coach.chat(uid, f"Question {i}: how should I train this week?")
+            await coach.chat(account, f"Question {i}: how should I train this week?")
             plain.append(time.perf_counter() - t0)
         streamed: list[float] = []
         for i in range(STREAMED):
             if time.monotonic() > deadline + 10:
                 break
             t0 = time.perf_counter()
-            async for _ in coach.chat_stream(uid, f"Streamed question {i}"):
+            async for _ in coach.chat_stream(account, f"Streamed question {i}"):
                 pass
             streamed.append(time.perf_counter() - t0)
         print(f"{name}: {ACTIVITIES} activities over a year, Pro user, instant model")
@@ -185,50 +164,19 @@ async def run(name: str, url: str, data_dir: str) -> None:
         report("chat_stream", streamed)
         tokens = estimate_tokens("x" * llm.last_prompt_chars)
         print(f"  prompt of the last message: {llm.last_prompt_chars} chars (~{tokens} tokens)")
-        month = await c.ai_usage.month(uid)
+        month = await c.services.ai_usage.month(uid)
         print(f"  usage rows logged: {month.calls}")
     finally:
         await c.close()
 
 
-async def pg_database(admin: str) -> str:
-    name = f"trainbot_bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(
-        make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return (
-        make_url(admin)
-        .set(drivername="postgresql+asyncpg", database=name)
-        .render_as_string(hide_password=False)
-    )
-
-
-async def pg_drop(admin: str, url: str) -> None:
-    conn = await asyncpg.connect(
-        make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        await run("SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", tmp)
-        admin = os.environ.get("TEST_POSTGRES_URL")
-        if not admin:
-            print("PostgreSQL: skipped (set TEST_POSTGRES_URL)")
-            return
-        url = await pg_database(admin)
-        try:
-            await run("PostgreSQL", url, tmp)
-        finally:
-            await pg_drop(admin, url)
+    for backend in backends():
+        async with database(backend) as url:
+            with tempfile.TemporaryDirectory() as tmp:
+                await run({"sqlite": "SQLite", "postgres": "PostgreSQL"}[backend], url, tmp)
+    if backends() == ["sqlite"]:
+        print("PostgreSQL: skipped (set TEST_POSTGRES_URL)")
 
 
 if __name__ == "__main__":

@@ -95,7 +95,6 @@ async def run(users: int, rate: float) -> None:
             data_dir=str(Path(url.split("///", 1)[1]).parent / "data"),
         )  # fmt: skip
         container = build(settings, clock=clock, cipher=Cipher([new_key()]))
-        container.extras.pop("garmin_sync", None)
         await seed(container, users)
         bot = make_bot(settings, token=api.token)
         notifier = TimedNotifier(make_notifier(container, bot))
@@ -115,7 +114,6 @@ async def run(users: int, rate: float) -> None:
         await restarted.stop()
         await report(container, api, users, rate, total, notifier.flush_seconds)
         await bot.session.close()
-        await container.extras["training"].close()
         await container.close()
 
 

@@ -26,13 +26,13 @@ async def _run(backend: str, users: int) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(_env_file=None, database_url=url, data_dir=tmp)  # type: ignore[call-arg]
             c = build(settings, cipher=Cipher([new_key()]))
-            ids = [(await c.accounts.get_or_create(1000 + i)).id for i in range(users)]
+            ids = [(await c.services.accounts.get_or_create(1000 + i)).id for i in range(users)]
             latencies: list[float] = []
 
             async def call(i: int) -> bool:
                 start = time.perf_counter()
                 try:
-                    await c.gate.check_and_increment(ids[i % users], Feature.AI_CHAT)
+                    await c.services.gate.check_and_increment(ids[i % users], Feature.AI_CHAT)
                     return True
                 except LimitReached:
                     return False
@@ -43,11 +43,11 @@ async def _run(backend: str, users: int) -> str:
             results = await asyncio.gather(*(call(i) for i in range(CALLERS)))
             wall = time.perf_counter() - t0
             # Service time without queueing: the same calls one after another on fresh users.
-            fresh = [(await c.accounts.get_or_create(9000 + i)).id for i in range(CALLERS)]
+            fresh = [(await c.services.accounts.get_or_create(9000 + i)).id for i in range(CALLERS)]
             solo: list[float] = []
             for uid in fresh:
                 start = time.perf_counter()
-                await c.gate.check_and_increment(uid, Feature.AI_CHAT)
+                await c.services.gate.check_and_increment(uid, Feature.AI_CHAT)
                 solo.append((time.perf_counter() - start) * 1000)
             await c.close()
     grants = results.count(True)

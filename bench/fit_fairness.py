@@ -49,13 +49,13 @@ def large_files() -> list[bytes]:
 
 
 async def athlete(c: Container) -> int:
-    return (await c.accounts.get_or_create(next(_chat_ids), first_name="Bench")).id
+    return (await c.services.accounts.get_or_create(next(_chat_ids), first_name="Bench")).id
 
 
 async def timed_import(c: Container, data: bytes) -> float:
     uid = await athlete(c)
     t0 = time.perf_counter()
-    result = await c.extras["training"].import_fit(uid, data)
+    result = await c.services.training.import_fit(uid, data)
     assert result.activities, "the ride was not stored"
     return time.perf_counter() - t0
 
@@ -64,7 +64,7 @@ async def loaded_round(c: Container, ride: bytes, load: list[bytes]) -> tuple[fl
     """B's ride time while A's four files are imported, and A's total time."""
     a = await athlete(c)
     t0 = time.perf_counter()
-    a_files = [asyncio.create_task(c.extras["training"].import_fit(a, f)) for f in load]
+    a_files = [asyncio.create_task(c.services.training.import_fit(a, f)) for f in load]
     await asyncio.sleep(HEAD_START_S)
     b_time = await timed_import(c, ride)
     await asyncio.gather(*a_files)

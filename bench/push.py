@@ -15,6 +15,7 @@ import logging
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,11 +31,24 @@ from core.db import migrate  # noqa: E402
 from core.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from core.db.models import Push, User  # noqa: E402
 from core.db.uow import UnitOfWorkFactory  # noqa: E402
-from core.notify.outbox import PushService, make_payload  # noqa: E402
+from core.notify.daily_summary import MorningSummary, SportTime  # noqa: E402
+from core.notify.kinds import SUMMARY  # noqa: E402
+from core.notify.outbox import DATA_KEY, PushService, to_data  # noqa: E402
+from core.training.reports import TodayReport  # noqa: E402
 from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
 
 CHAT_BASE = 500_000
 BATCH = 1000
+
+
+def morning() -> dict[str, object]:
+    """A morning summary's data, as the outbox stores it (rendered per push when sent)."""
+    report = TodayReport(
+        today=date(2026, 11, 25), yesterday_load=55.0, ctl=61.0, atl=58.0, tsb=3.0,
+        form="fresh", has_data=True, wellness=None, workout_title=None, workout_text=None,
+        goal_name=None, goal_days=None,
+    )  # fmt: skip
+    return {DATA_KEY: to_data(MorningSummary(report, (SportTime("running", 3000.0),)))}
 
 
 async def seed(uow: UnitOfWorkFactory, n: int) -> None:
@@ -50,9 +64,10 @@ async def seed(uow: UnitOfWorkFactory, n: int) -> None:
         ids = (
             await u.session.execute(User.__table__.select().with_only_columns(User.id))
         ).scalars()
+        payload = morning()
         pushes = [
-            {"user_id": uid, "kind": "summary", "dedup_key": f"summary:{uid}:2026-11-25",
-             "payload": make_payload(f"<b>Good morning</b> athlete {uid}: TSB +3, CTL 61.")}
+            {"user_id": uid, "kind": SUMMARY, "dedup_key": f"summary:{uid}:2026-11-25",
+             "payload": payload}
             for uid in ids
         ]  # fmt: skip
         for i in range(0, len(pushes), BATCH):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,8 +21,8 @@ from core.db.uow import UnitOfWorkFactory
 from core.garmin.link import GarminLinkService
 from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher, load_cipher
-from core.gateways.garmin.client import GarminConnectGateway
-from core.gateways.llm import build_llm
+from core.gateways.garmin.client import GarminConnectGateway, GarminGateway
+from core.gateways.llm import LLM, OpenAILLM, build_llm
 from core.gateways.payments import NotConfiguredPayments, Payments, StripePayments
 from core.limits.ai_usage import AIUsageService
 from core.limits.feature_gate import FeatureGate
@@ -35,46 +36,52 @@ from core.training.reports import ReportService
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Services:
+    """The product's services, built once; handlers ask for them by these field names."""
+
+    settings: Settings
+    accounts: AccountService
+    gate: FeatureGate
+    ai_usage: AIUsageService
+    admin: AdminService
+    training: TrainingService
+    reports: ReportService
+    goals: GoalService
+    export: ExportService
+    pushes: PushService
+    garmin_link: GarminLinkService
+    garmin_sync: GarminSyncService
+    daily_summary: DailySummaryService
+    llm: LLM
+    coach: CoachService
+    payments: Payments
+    billing: BillingService
+    account_deletion: AccountDeletion
+
+    def as_workflow_data(self) -> dict[str, Any]:
+        """The services by name, for `Dispatcher(**services.as_workflow_data())`."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 @dataclass
 class Container:
-    """Everything the bot, the web app and the worker use, built once."""
+    """The infrastructure and the services the bot, the web app and the worker use."""
 
     settings: Settings
     engine: AsyncEngine
     read_engine: AsyncEngine | None
     uow: UnitOfWorkFactory
     cipher: Cipher
-    accounts: AccountService
-    gate: FeatureGate
-    ai_usage: AIUsageService
-    admin: AdminService
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def services(self) -> dict[str, Any]:
-        """The services by name, as handlers ask for them."""
-        return {
-            "settings": self.settings,
-            "accounts": self.accounts,
-            "gate": self.gate,
-            "ai_usage": self.ai_usage,
-            "admin": self.admin,
-            **self.extras,
-        }
+    services: Services
+    # What build() opened itself, closed in reverse order; gateways passed in are not in it.
+    _closing: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
 
     async def close(self) -> None:
-        training = self.extras.get("training")
-        if training is not None:
-            await training.close()
-        for name in ("llm", "payments"):
-            aclose = getattr(self.extras.get(name), "aclose", None)
-            if aclose is not None:
-                await aclose()
-        if self.read_engine is not None:
-            await self.read_engine.dispose()
-        await self.engine.dispose()
+        await self._closing.aclose()
 
 
-def make_payments(settings: Settings) -> Payments:
+def make_payments(settings: Settings) -> StripePayments | NotConfiguredPayments:
     """Stripe when it is configured; otherwise payments answer that they are off."""
     if not settings.stripe_configured:
         return NotConfiguredPayments()
@@ -85,29 +92,84 @@ def make_payments(settings: Settings) -> Payments:
     )
 
 
-def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Container:
-    """Wire the product from settings; `overrides` replace gateways (tests, console)."""
+def build(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    cipher: Cipher | None = None,
+    garmin: GarminGateway | None = None,
+    llm: LLM | None = None,
+    payments: Payments | None = None,
+) -> Container:
+    """Wire the product from settings; a gateway passed in (tests, console) replaces the real
+    one and stays its caller's to close."""
     # garminconnect logs failed calls with Garmin's response text; that text can carry
     # account details, so only its critical messages reach our logs.
     logging.getLogger("garminconnect").setLevel(logging.CRITICAL)
+    closing = AsyncExitStack()
     engine = make_engine(settings.database_url)
+    closing.push_async_callback(engine.dispose)
     read_engine = make_read_engine(settings.database_url)
+    if read_engine is not None:
+        closing.push_async_callback(read_engine.dispose)
     uow = UnitOfWorkFactory(
         make_sessionmaker(engine), make_sessionmaker(read_engine) if read_engine else None
     )
-    cipher = overrides.pop("cipher", None) or load_cipher(
+    cipher = cipher or load_cipher(
         settings.credentials_keys, app_env=settings.app_env, data_dir=settings.data_dir
     )
-    gate = FeatureGate(uow, clock=clock)
-    ai_usage = AIUsageService(uow, prices=settings.ai_prices, clock=clock)
-    garmin = overrides.pop("garmin", None) or GarminConnectGateway()
-    llm = overrides.pop("llm", None) or build_llm(
+    services = _services(
+        settings,
+        uow,
+        cipher,
+        clock=clock,
+        garmin=garmin or GarminConnectGateway(),
+        llm=llm or _own_llm(settings, closing),
+        payments=payments or _own_payments(settings, closing),
+        closing=closing,
+    )
+    return Container(
+        settings=settings,
+        engine=engine,
+        read_engine=read_engine,
+        uow=uow,
+        cipher=cipher,
+        services=services,
+        _closing=closing,
+    )
+
+
+def _own_llm(settings: Settings, closing: AsyncExitStack) -> LLM:
+    llm = build_llm(
         api_key=settings.openai_api_key,
         base_url=settings.openai_base_url,
         model=settings.openai_model,
         timeout_s=settings.openai_timeout_s,
     )
-    payments = overrides.pop("payments", None) or make_payments(settings)
+    if isinstance(llm, OpenAILLM):
+        closing.push_async_callback(llm.aclose)
+    return llm
+
+
+def _own_payments(settings: Settings, closing: AsyncExitStack) -> Payments:
+    payments = make_payments(settings)
+    closing.push_async_callback(payments.aclose)
+    return payments
+
+
+def _services(
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    cipher: Cipher,
+    *,
+    clock: Clock,
+    garmin: GarminGateway,
+    llm: LLM,
+    payments: Payments,
+    closing: AsyncExitStack,
+) -> Services:
+    gate = FeatureGate(uow, clock=clock)
+    ai_usage = AIUsageService(uow, prices=settings.ai_prices, clock=clock)
     pushes = PushService(uow, clock)
     training = TrainingService(
         uow,
@@ -116,15 +178,21 @@ def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Con
         timeout_s=settings.fit_timeout_s,
         max_sessions=settings.fit_max_sessions,
     )
-    reports = ReportService(uow, gate, clock=clock)
-    # The feature services, by the names handlers ask for them.
-    extras: dict[str, Any] = {
-        "training": training,
-        "reports": reports,
-        "goals": GoalService(uow, clock=clock),
-        "export": ExportService(uow, gate, clock=clock),
-        "pushes": pushes,
-        "garmin_link": GarminLinkService(
+    closing.push_async_callback(training.close)  # its decoding processes
+    return Services(
+        settings=settings,
+        accounts=AccountService(
+            uow, clock=clock, default_summary_time=settings.default_summary_time
+        ),
+        gate=gate,
+        ai_usage=ai_usage,
+        admin=AdminService(uow, clock=clock),
+        training=training,
+        reports=ReportService(uow, gate, clock=clock),
+        goals=GoalService(uow, clock=clock),
+        export=ExportService(uow, gate, clock=clock),
+        pushes=pushes,
+        garmin_link=GarminLinkService(
             uow,
             garmin,
             cipher,
@@ -132,25 +200,11 @@ def build(settings: Settings, *, clock: Clock = utcnow, **overrides: Any) -> Con
             logins_per_hour=settings.garmin_logins_per_hour,
             login_backoff_minutes=settings.garmin_login_backoff_minutes,
         ),
-        "garmin_sync": GarminSyncService(uow, garmin, cipher, training, gate, pushes, clock=clock),
-        "daily_summary": DailySummaryService(uow, pushes, clock=clock),
-        "llm": llm,
-        "coach": CoachService(uow, llm, gate, ai_usage, clock),
-        "payments": payments,
-        "billing": BillingService(uow, payments, settings, clock),
-        "account_deletion": AccountDeletion(uow, payments, clock),
-    }
-    return Container(
-        settings=settings,
-        engine=engine,
-        read_engine=read_engine,
-        uow=uow,
-        cipher=cipher,
-        accounts=AccountService(
-            uow, clock=clock, default_summary_time=settings.default_summary_time
-        ),
-        gate=gate,
-        ai_usage=ai_usage,
-        admin=AdminService(uow, clock=clock),
-        extras=extras,
+        garmin_sync=GarminSyncService(uow, garmin, cipher, training, gate, pushes, clock=clock),
+        daily_summary=DailySummaryService(uow, pushes, clock=clock),
+        llm=llm,
+        coach=CoachService(uow, llm, gate, ai_usage, clock),
+        payments=payments,
+        billing=BillingService(uow, payments, settings, clock),
+        account_deletion=AccountDeletion(uow, payments, clock),
     )

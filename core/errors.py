@@ -196,5 +196,38 @@ class BillingNotStopped(AppError):
     """A subscription could not be cancelled, so the account was not deleted."""
 
 
+class AlreadyPro(AppError):
+    """The user has Pro now: a second subscription would charge them twice.
+
+    The bot words it with the date in the user's zone; the message is the plain fallback.
+    """
+
+    def __init__(self, *, provider: str, until: datetime | None, past_due: bool) -> None:
+        day = f" until {until:%Y-%m-%d}" if until else ""
+        if past_due:
+            message = "Your last Pro payment failed: update your card in the billing portal."
+        elif provider == "stripe":
+            message = f"You already have Pro{day}. Manage or cancel it in the billing portal."
+        else:
+            message = f"You already have Pro{day}."
+        super().__init__(message)
+        self.provider = provider
+        self.until = until
+        self.past_due = past_due
+
+
+class NoStripeCustomer(NotFound):
+    """The user never paid by card, so there is no billing portal to open."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "There is no card subscription to manage: you have never paid for Pro by card."
+        )
+
+
+class BadStarsPayment(BadInput):
+    """A Telegram Stars checkout that does not match the invoice we made."""
+
+
 class BadWebhook(AppError):
     """A webhook whose signature or payload we reject."""

@@ -1,6 +1,7 @@
 """Pushes to Telegram under its limits: a global rate, one message per chat per second, flood waits.
 
-A push is marked sent only after Telegram accepted it. The send and that mark run shielded
+A push is rendered from its kind and data when it is read for sending (bot.views.notify), and
+marked sent only after Telegram accepted it. The send and that mark run shielded
 from cancellation, and a cancelled flush waits for the sends already on the wire, so stopping
 the worker loses nothing and sends nothing twice; a hard crash can at most re-send the few
 messages in flight.
@@ -27,6 +28,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
 from bot.views.common import split_text
+from bot.views.notify import Rendered, render_push
 from core.bootstrap import Container
 from core.notify.outbox import PendingPush, PushService
 
@@ -59,7 +61,7 @@ class _Outcome:
 class _Part:
     text: str | None
     photo: bytes | None = None
-    markup: dict[str, Any] | None = None
+    markup: InlineKeyboardMarkup | None = None
 
 
 @dataclass
@@ -70,6 +72,7 @@ class _Job:
     parts: list[_Part]
     index: int
     floods: int = 0
+    error: str | None = None  # why it has no parts: it could not be rendered
 
 
 _Queue = asyncio.Queue[_Job | None]
@@ -137,9 +140,11 @@ class Notifier:
         per_chat_interval_s: float = 1.0,
         concurrency: int = 32,
         burst: float | None = None,
+        render: Callable[[PendingPush], Rendered] = render_push,
     ) -> None:
         self._bot = bot
         self._pushes = pushes
+        self._render = render
         self._bucket = TokenBucket(rate_per_s, burst)
         self._chat_interval = per_chat_interval_s
         self._concurrency = max(1, concurrency)
@@ -156,7 +161,7 @@ class Notifier:
         self, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None
     ) -> bool:
         """Send now under the limits (split if long); whether Telegram accepted all of it."""
-        parts = _text_parts(text, reply_markup)
+        parts = _text_parts(text, _markup(reply_markup))
         for part in parts:
             for _ in range(MAX_FLOODS):
                 outcome = await self._under_limits(
@@ -238,11 +243,20 @@ class Notifier:
             size = PAGE if limit is None else min(PAGE, limit - taken)
             page = await self._pushes.pending(size, after=after)
             for push in page:
-                await queue.put(_Job(push, _push_parts(push), push.parts_sent))
+                await queue.put(self._job(push))
             taken += len(page)
             if len(page) < size:
                 return
             after = page[-1].cursor
+
+    def _job(self, push: PendingPush) -> _Job:
+        """The push rendered now, in its reader's current units and zone."""
+        try:
+            parts = _push_parts(self._render(push))
+        except Exception as exc:  # an unknown kind, or data its view no longer reads
+            logger.exception("push %s (%s) cannot be rendered", push.id, push.kind)
+            return _Job(push, [], push.parts_sent, error=f"not renderable: {type(exc).__name__}")
+        return _Job(push, parts, push.parts_sent)
 
     async def _feed_held(self, run: _Run, queue: _Queue) -> None:
         """The first held push of every chat that may send again (after waiting for one)."""
@@ -286,7 +300,7 @@ class Notifier:
         else the name of the FlushResult count to add to."""
         push = job.push
         if not job.parts:
-            await self._pushes.mark_failed(push.id, "empty push", permanent=True)
+            await self._pushes.mark_failed(push.id, job.error or "empty push", permanent=True)
             return "failed"
         outcome = await self._under_limits(
             push.chat_id, partial(self._attempt, push, job.parts, job.index)
@@ -363,7 +377,7 @@ class Notifier:
         return await asyncio.shield(task)
 
     async def _send(self, chat_id: int, part: _Part) -> None:
-        markup = _markup(part.markup)
+        markup = part.markup
         if part.photo is not None:
             photo = BufferedInputFile(part.photo, filename="chart.png")
             await self._bot.send_photo(chat_id, photo, caption=part.text, reply_markup=markup)
@@ -386,22 +400,22 @@ def _markup(markup: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup.model_validate(markup)
 
 
-def _text_parts(text: str, markup: dict[str, Any] | None) -> list[_Part]:
+def _text_parts(text: str, markup: InlineKeyboardMarkup | None) -> list[_Part]:
     """Telegram-sized messages; the keyboard goes under the last one."""
     texts = split_text(text)
     return [_Part(t, None, markup if i == len(texts) - 1 else None) for i, t in enumerate(texts)]
 
 
-def _push_parts(push: PendingPush) -> list[_Part]:
-    photo = push.photo_png
+def _push_parts(message: Rendered) -> list[_Part]:
+    text, photo, markup = message.text, message.photo, message.markup
     if photo is None:
-        return _text_parts(push.text, push.reply_markup)
-    if len(push.text) <= CAPTION_LIMIT:
-        return [_Part(push.text or None, photo, push.reply_markup)]
-    return [_Part(None, photo), *_text_parts(push.text, push.reply_markup)]
+        return _text_parts(text, markup)
+    if len(text) <= CAPTION_LIMIT:
+        return [_Part(text or None, photo, markup)]
+    return [_Part(None, photo), *_text_parts(text, markup)]
 
 
 def make_notifier(container: Container, bot: Bot) -> Notifier:
     """The notifier for this build, at settings.push_rate_per_s."""
-    pushes = container.extras.get("pushes") or PushService(container.uow)
+    pushes = container.services.pushes
     return Notifier(bot, pushes, rate_per_s=container.settings.push_rate_per_s)

@@ -16,8 +16,7 @@ from bot.views.common import UpgradeCb
 from core.accounts.service import Account
 from core.billing.service import BillingService
 from core.config import Settings
-from core.errors import AppError, PaymentsError, PaymentsNotConfigured
-from core.limits.feature_gate import FeatureGate
+from core.errors import AlreadyPro, AppError
 
 logger = logging.getLogger(__name__)
 router = Router(name=__name__)
@@ -33,46 +32,31 @@ async def _bot_username(bot: Bot, bot_username: str | None) -> str:
     return bot_username or (await bot.me()).username or ""
 
 
-async def _checkout_url(billing: BillingService, account: Account, username: str) -> str | None:
-    """A Stripe Checkout URL, or None when card payments are off or Stripe is unreachable."""
-    try:
-        link = await billing.checkout_link(account.id, bot_username=username)
-    except PaymentsNotConfigured:
-        return None
-    except PaymentsError as exc:
-        logger.warning("No checkout link for user %s: %s", account.id, exc.message)
-        return None
-    return link.url
-
-
 async def _send_upgrade(
     chat_id: int,
     *,
     bot: Bot,
     account: Account,
     billing: BillingService,
-    gate: FeatureGate,
-    settings: Settings,
     bot_username: str | None,
 ) -> None:
-    """Price, Free vs Pro, and a button per way to pay; AlreadyPro goes to the error handler."""
-    payload = await billing.stars_invoice_payload(account.id)
-    free = await gate.plan_for(account.id)
-    checkout_url = await _checkout_url(billing, account, await _bot_username(bot, bot_username))
+    """Price, Free vs Pro, and a button per way to pay; or why Pro is not sold again."""
+    urls = bv.return_urls(await _bot_username(bot, bot_username))
+    try:
+        offer = await billing.offer(account.id, urls=urls)
+    except AlreadyPro as exc:
+        await bot.send_message(chat_id, bv.already_pro_text(exc, account.timezone))
+        return
     stars_url = await bot.create_invoice_link(
         title=bv.STARS_TITLE,
         description=bv.STARS_DESCRIPTION,
-        payload=payload,
+        payload=offer.stars_payload,
         currency="XTR",
-        prices=[LabeledPrice(label=bv.STARS_LABEL, amount=settings.stars_price)],
+        prices=[LabeledPrice(label=bv.STARS_LABEL, amount=offer.stars_price)],
         subscription_period=bv.STARS_PERIOD_S,
     )
     await bot.send_message(
-        chat_id,
-        bv.upgrade_text(free, stars_price=settings.stars_price, card=checkout_url is not None),
-        reply_markup=bv.upgrade_keyboard(
-            checkout_url=checkout_url, stars_url=stars_url, stars_price=settings.stars_price
-        ),
+        chat_id, bv.upgrade_text(offer), reply_markup=bv.pay_keyboard(offer, stars_url=stars_url)
     )
 
 
@@ -82,15 +66,12 @@ async def upgrade(
     bot: Bot,
     account: Account,
     billing: BillingService,
-    gate: FeatureGate,
-    settings: Settings,
     bot_username: str | None = None,
 ) -> None:
     """What Pro costs and unlocks, with the ways to pay."""
     await _send_upgrade(
-        message.chat.id, bot=bot, account=account, billing=billing, gate=gate,
-        settings=settings, bot_username=bot_username,
-    )  # fmt: skip
+        message.chat.id, bot=bot, account=account, billing=billing, bot_username=bot_username
+    )
 
 
 @router.callback_query(UpgradeCb.filter())
@@ -99,16 +80,13 @@ async def upgrade_button(
     bot: Bot,
     account: Account,
     billing: BillingService,
-    gate: FeatureGate,
-    settings: Settings,
     bot_username: str | None = None,
 ) -> None:
     """The Upgrade button under limit answers and /usage."""
     await query.answer()
     await _send_upgrade(
-        account.chat_id, bot=bot, account=account, billing=billing, gate=gate,
-        settings=settings, bot_username=bot_username,
-    )  # fmt: skip
+        account.chat_id, bot=bot, account=account, billing=billing, bot_username=bot_username
+    )
 
 
 @router.pre_checkout_query()
@@ -120,6 +98,8 @@ async def pre_checkout(query: PreCheckoutQuery, account: Account, billing: Billi
             await billing.check_pre_checkout(
                 account.id, query.invoice_payload, query.currency, query.total_amount
             )
+    except AlreadyPro as exc:
+        error = bv.already_pro_text(exc, account.timezone)
     except AppError as exc:
         error = exc.message
     except TimeoutError:
@@ -170,22 +150,17 @@ async def billing_status(
     bot_username: str | None = None,
 ) -> None:
     """Plan, payment state, renewal or end date, and the Stripe portal for card subscribers."""
-    status = await billing.status(account.id)
-    keyboard = None
-    if status.can_manage:
-        try:
-            username = await _bot_username(bot, bot_username)
-            link = await billing.portal_link(account.id, bot_username=username)
-            keyboard = bv.portal_keyboard(link.url)
-        except (PaymentsNotConfigured, PaymentsError) as exc:
-            logger.warning("No portal link for user %s: %s", account.id, exc.message)
+    back = bv.bot_url(await _bot_username(bot, bot_username))
+    status = await billing.status(account.id, portal_return_url=back)
+    keyboard = bv.portal_keyboard(status.portal.url) if status.portal else None
     await message.answer(bv.status_text(status, account.timezone), reply_markup=keyboard)
 
 
 @router.message(Command("terms"))
-async def terms(message: Message, settings: Settings) -> None:
+async def terms(message: Message, billing: BillingService, settings: Settings) -> None:
     """The terms of the Pro subscription."""
-    await message.answer(bv.terms_text(stars_price=settings.stars_price))
+    plans = await billing.plans()
+    await message.answer(bv.terms_text(plans.pro, stars_price=settings.stars_price))
 
 
 @router.message(Command("paysupport"))

@@ -27,7 +27,7 @@ from bot.views.coach import (
     week_parts,
     workout_parts,
 )
-from core.accounts.service import Account
+from core.accounts.context import AccountContext
 from core.clock import local_today, utcnow
 from core.coach.plans import PlanResult
 from core.coach.service import CoachReply, CoachService
@@ -73,7 +73,7 @@ async def _or_not_configured(bot: Bot, chat_id: int, call: Awaitable[T]) -> T | 
 
 
 @router.message(StateFilter(None), F.text, ~F.text.startswith("/"))
-async def chat(message: Message, bot: Bot, account: Account, coach: CoachService) -> None:
+async def chat(message: Message, bot: Bot, account: AccountContext, coach: CoachService) -> None:
     """Any plain text: the coach answers, streamed as drafts in private chats."""
     if not coach.configured:
         await message.answer(NOT_CONFIGURED)
@@ -82,7 +82,7 @@ async def chat(message: Message, bot: Bot, account: Account, coach: CoachService
     await stream.start()
     text = ""
     reply: CoachReply | None = None
-    async with aclosing(coach.chat_stream(account.id, message.text or "")) as events:
+    async with aclosing(coach.chat_stream(account, message.text or "")) as events:
         async for event in events:
             if isinstance(event, TextDelta):
                 text += event.text
@@ -108,37 +108,41 @@ def _activity_id(args: str | None) -> int | None:
 
 
 async def _analyze(
-    bot: Bot, chat_id: int, coach: CoachService, user_id: int, activity_id: int | None
+    bot: Bot, chat_id: int, coach: CoachService, account: AccountContext, activity_id: int | None
 ) -> None:
     await _typing(bot, chat_id)
-    result = await _or_not_configured(bot, chat_id, coach.analyze(user_id, activity_id))
+    result = await _or_not_configured(bot, chat_id, coach.analyze(account, activity_id))
     if result is not None:
         await _send(bot, chat_id, analysis_parts(result))
 
 
 @router.message(Command("analyze"))
 async def analyze(
-    message: Message, command: CommandObject, bot: Bot, account: Account, coach: CoachService
+    message: Message, command: CommandObject, bot: Bot, account: AccountContext, coach: CoachService
 ) -> None:
     """/analyze [activity id]: the coach's analysis of the latest (or that) activity."""
-    await _analyze(bot, message.chat.id, coach, account.id, _activity_id(command.args))
+    await _analyze(bot, message.chat.id, coach, account, _activity_id(command.args))
 
 
 @router.callback_query(AnalyzeCb.filter())
 async def analyze_button(
-    query: CallbackQuery, callback_data: AnalyzeCb, bot: Bot, account: Account, coach: CoachService
+    query: CallbackQuery,
+    callback_data: AnalyzeCb,
+    bot: Bot,
+    account: AccountContext,
+    coach: CoachService,
 ) -> None:
     """An "AI analysis" button under an activity."""
     await query.answer()  # at once: the model may take several seconds
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    await _analyze(bot, chat_id, coach, account.id, callback_data.activity_id)
+    await _analyze(bot, chat_id, coach, account, callback_data.activity_id)
 
 
 # -- plans ----------------------------------------------------------------------------------
 
 
 async def _show_plan(
-    bot: Bot, chat_id: int, plan: PlanResult, account: Account, *, created: bool
+    bot: Bot, chat_id: int, plan: PlanResult, account: AccountContext, *, created: bool
 ) -> None:
     """The plan's header and its current week (week 1 for a new plan), with week buttons."""
     today = local_today(utcnow(), account.timezone)
@@ -149,7 +153,7 @@ async def _show_plan(
 
 @router.message(Command("plan"))
 async def plan(
-    message: Message, command: CommandObject, bot: Bot, account: Account, coach: CoachService
+    message: Message, command: CommandObject, bot: Bot, account: AccountContext, coach: CoachService
 ) -> None:
     """/plan shows the active plan (or makes one); /plan <goal> makes one; /plan cancel."""
     chat_id = message.chat.id
@@ -164,14 +168,18 @@ async def plan(
             await _show_plan(bot, chat_id, active, account, created=False)
             return
     await _typing(bot, chat_id)
-    made = await _or_not_configured(bot, chat_id, coach.create_plan(account.id, args or None))
+    made = await _or_not_configured(bot, chat_id, coach.create_plan(account, args or None))
     if made is not None:
         await _show_plan(bot, chat_id, made, account, created=True)
 
 
 @router.callback_query(PlanWeekCb.filter())
 async def plan_week(
-    query: CallbackQuery, callback_data: PlanWeekCb, bot: Bot, account: Account, coach: CoachService
+    query: CallbackQuery,
+    callback_data: PlanWeekCb,
+    bot: Bot,
+    account: AccountContext,
+    coach: CoachService,
 ) -> None:
     """A week button under the plan."""
     await query.answer()
@@ -191,7 +199,7 @@ async def plan_week(
 
 @router.message(Command("workout"))
 async def workout(
-    message: Message, command: CommandObject, bot: Bot, account: Account, coach: CoachService
+    message: Message, command: CommandObject, bot: Bot, account: AccountContext, coach: CoachService
 ) -> None:
     """/workout: today's session; /workout new asks the coach for a different one."""
     args = (command.args or "").strip().lower()
@@ -199,7 +207,7 @@ async def workout(
         raise BadInput("Use /workout for today's session, or /workout new for a different one.")
     await _typing(bot, message.chat.id)
     made = await _or_not_configured(
-        bot, message.chat.id, coach.todays_workout(account.id, fresh=args == "new")
+        bot, message.chat.id, coach.todays_workout(account, fresh=args == "new")
     )
     if made is not None:
         await _send(bot, message.chat.id, workout_parts(made))

@@ -6,11 +6,11 @@ import logging
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
+from bot.views.garmin import GarminCb, keep_keyboard
 from core.accounts.service import Account
 from core.errors import AppError, GarminMfaRequired
 from core.garmin.link import GarminLinkService
@@ -29,20 +29,10 @@ SYNC_WORDS = {
 }
 
 
-class GarminCb(CallbackData, prefix="garmin"):
-    action: str  # "connect" (core's CONNECT_CALLBACK) or "keep" (toggle keeping the password)
-
-
 class ConnectForm(StatesGroup):
     email = State()
     password = State()
     code = State()
-
-
-def keep_keyboard(keep: bool) -> InlineKeyboardMarkup:
-    label = "Keep password for automatic re-login: " + ("yes" if keep else "no")
-    button = InlineKeyboardButton(text=label, callback_data=GarminCb(action="keep").pack())
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
 async def _ask_email(

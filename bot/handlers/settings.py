@@ -6,6 +6,9 @@ a wrong answer is explained and asked once more, and a second one closes the que
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import cache
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -14,7 +17,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.views.common import esc, zone_label
-from core.accounts.service import Account, AccountService, Profile
+from core.accounts.context import AccountContext
+from core.accounts.service import AccountService
 from core.errors import BadInput
 
 router = Router(name=__name__)
@@ -47,11 +51,12 @@ class SettingsForm(StatesGroup):
     value = State()
 
 
-def settings_text(account: Account, profile: Profile) -> str:
+def settings_text(account: AccountContext) -> str:
     def v(x: object) -> str:
         return "not set" if x is None else esc(x)
 
     unset = " (not set yet)"
+    profile = account.profile
     pace = profile.threshold_pace_s_per_km
     pace_txt = "not set" if pace is None else f"{int(pace // 60)}:{int(pace % 60):02d} /km"
     return (
@@ -66,7 +71,12 @@ def settings_text(account: Account, profile: Profile) -> str:
     )
 
 
-def settings_keyboard(account: Account) -> InlineKeyboardMarkup:
+def settings_keyboard(account: AccountContext) -> InlineKeyboardMarkup:
+    return _keyboard(account.units, account.summary_enabled)
+
+
+@cache  # four variants, the same on every /settings
+def _keyboard(units: str, summary_enabled: bool) -> InlineKeyboardMarkup:
     names = list(FIELDS)
     rows = [
         [
@@ -75,14 +85,14 @@ def settings_keyboard(account: Account) -> InlineKeyboardMarkup:
         ]
         for i in range(0, len(names), 3)
     ]
-    other_units = "imperial" if account.units == "metric" else "metric"
+    other_units = "imperial" if units == "metric" else "metric"
     rows.append(
         [
             InlineKeyboardButton(
                 text=f"Units: {other_units}", callback_data=SetCb(field="units").pack()
             ),
             InlineKeyboardButton(
-                text="Summary " + ("off" if account.summary_enabled else "on"),
+                text="Summary " + ("off" if summary_enabled else "on"),
                 callback_data=SetCb(field="summary_toggle").pack(),
             ),
         ]
@@ -91,17 +101,16 @@ def settings_keyboard(account: Account) -> InlineKeyboardMarkup:
 
 
 @router.message(Command("settings"))
-async def show(message: Message, account: Account, accounts: AccountService) -> None:
-    """Current settings with buttons to change them."""
-    profile = await accounts.profile(account.id)
-    await message.answer(settings_text(account, profile), reply_markup=settings_keyboard(account))
+async def show(message: Message, account: AccountContext) -> None:
+    """Current settings with buttons to change them (read with the account: no query)."""
+    await message.answer(settings_text(account), reply_markup=settings_keyboard(account))
 
 
 @router.callback_query(SetCb.filter())
 async def choose(
     query: CallbackQuery,
     callback_data: SetCb,
-    account: Account,
+    account: AccountContext,
     accounts: AccountService,
     state: FSMContext,
 ) -> None:
@@ -123,20 +132,20 @@ async def choose(
     else:
         raise BadInput("That button is not valid any more. Send /settings again.")
     if query.message is not None:
-        profile = await accounts.profile(account.id)
-        await query.message.answer(
-            settings_text(account, profile), reply_markup=settings_keyboard(account)
-        )
+        await query.message.answer(settings_text(account), reply_markup=settings_keyboard(account))
 
 
-async def _save(account: Account, accounts: AccountService, field: str, text: str) -> Account:
+async def _save(
+    account: AccountContext, accounts: AccountService, field: str, text: str
+) -> AccountContext:
     """Store one typed value; the account as it is afterwards."""
     if field == "timezone":
         return await accounts.set_timezone(account.id, text)
     if field == "summary_time":
         return await accounts.set_summary_time(account.id, text)
     if field in FIELDS:
-        await accounts.update_profile(account.id, **{field: parse_value(field, text)})
+        profile = await accounts.update_profile(account.id, **{field: parse_value(field, text)})
+        return replace(account, profile=profile)
     return account
 
 
@@ -163,7 +172,7 @@ def parse_value(field: str, text: str) -> object:
 
 @router.message(StateFilter(SettingsForm.value), F.text, ~F.text.startswith("/"))
 async def value(
-    message: Message, account: Account, accounts: AccountService, state: FSMContext
+    message: Message, account: AccountContext, accounts: AccountService, state: FSMContext
 ) -> None:
     """The typed value for the field being edited; a bad one is explained and asked again once."""
     data = await state.get_data()
@@ -181,7 +190,6 @@ async def value(
         )
         return
     await state.clear()
-    profile = await accounts.profile(account.id)
     await message.answer(
-        "Saved.\n\n" + settings_text(account, profile), reply_markup=settings_keyboard(account)
+        "Saved.\n\n" + settings_text(account), reply_markup=settings_keyboard(account)
     )

@@ -36,6 +36,7 @@ from aiogram.types import (
     Message,
 )
 
+from bot.views import billing as billing_views
 from bot.views.common import esc, private_only_text, zone_label
 from core.accounts.service import Account, AccountService
 from core.accounts.timezones import looks_like_timezone_answer
@@ -132,14 +133,11 @@ async def start(
     message: Message, command: CommandObject, account: Account, state: FSMContext
 ) -> None:
     """Welcome; ask for the timezone until it is set."""
-    if command.args == "paid":
-        await message.answer(
-            "Thank you! Pro is active as soon as Stripe confirms the payment, "
-            "usually within seconds. /billing shows it."
-        )
+    if command.args == billing_views.START_PAID:  # back from Stripe Checkout
+        await message.answer(billing_views.CHECKOUT_PAID_TEXT)
         return
-    if command.args == "cancel":
-        await message.answer("Checkout cancelled: nothing was charged. /upgrade to try again.")
+    if command.args == billing_views.START_CANCELLED:
+        await message.answer(billing_views.CHECKOUT_CANCELLED_TEXT)
         return
     name = esc(account.first_name or "athlete")
     await message.answer(f"Hi {name}! I am your training analyst and coach.\n\n{HELP}")

@@ -21,7 +21,7 @@ from bot.views.training import (
     today_text,
     week_text,
 )
-from core.accounts.service import Account
+from core.accounts.context import AccountContext
 from core.training.export import ExportService
 from core.training.fit import MAX_FIT_BYTES
 from core.training.imports import TrainingService
@@ -37,7 +37,9 @@ DOWNLOAD_FAILED = "I could not download that file from Telegram, please send it 
 
 
 @router.message(F.document)
-async def upload(message: Message, bot: Bot, account: Account, training: TrainingService) -> None:
+async def upload(
+    message: Message, bot: Bot, account: AccountContext, training: TrainingService
+) -> None:
     """A file sent as a document: checked, downloaded, imported, answered with its card."""
     doc = message.document
     assert doc is not None
@@ -75,31 +77,31 @@ async def _download(bot: Bot, doc: Document) -> bytes | None:
 
 
 @router.message(Command("today"))
-async def today(message: Message, account: Account, reports: ReportService) -> None:
+async def today(message: Message, account: AccountContext, reports: ReportService) -> None:
     """Yesterday's load, form, wellness, today's session and the next race."""
-    await message.answer(today_text(await reports.today(account.id)))
+    await message.answer(today_text(await reports.today(account)))
 
 
 @router.message(Command("week"))
-async def week(message: Message, account: Account, reports: ReportService) -> None:
+async def week(message: Message, account: AccountContext, reports: ReportService) -> None:
     """This week against last week."""
-    await message.answer(week_text(await reports.week(account.id), account.units))
+    await message.answer(week_text(await reports.week(account), account.units))
 
 
 @router.message(Command("activities"))
-async def activities(message: Message, account: Account, reports: ReportService) -> None:
+async def activities(message: Message, account: AccountContext, reports: ReportService) -> None:
     """The last 10 activities as buttons opening their cards."""
-    cards = await reports.activities(account.id)
+    cards = await reports.activities(account)
     keyboard = list_keyboard(cards, account.units) if cards else None
     await message.answer(list_text(cards, account.units), reply_markup=keyboard)
 
 
 @router.callback_query(ActCb.filter())
 async def activity_card(
-    query: CallbackQuery, callback_data: ActCb, account: Account, reports: ReportService
+    query: CallbackQuery, callback_data: ActCb, account: AccountContext, reports: ReportService
 ) -> None:
     """One activity's card (another athlete's id answers 'not found')."""
-    card = await reports.activity(account.id, callback_data.id)
+    card = await reports.activity(account, callback_data.id)
     await query.answer()
     if query.message is not None:
         await query.message.answer(
@@ -108,9 +110,9 @@ async def activity_card(
 
 
 @router.message(Command("fitness"))
-async def fitness(message: Message, account: Account, reports: ReportService) -> None:
+async def fitness(message: Message, account: AccountContext, reports: ReportService) -> None:
     """The fitness, fatigue and form chart of the last 90 days."""
-    png = await reports.fitness_chart(account.id)
+    png = await reports.fitness_chart(account)
     await message.answer_photo(
         BufferedInputFile(png, filename="fitness.png"),
         caption="Fitness (CTL), fatigue (ATL), form (TSB) and daily load, last 90 days.",
@@ -118,7 +120,7 @@ async def fitness(message: Message, account: Account, reports: ReportService) ->
 
 
 @router.message(Command("export"))
-async def export(message: Message, account: Account, export: ExportService) -> None:
+async def export(message: Message, account: AccountContext, export: ExportService) -> None:
     """Activities and daily fitness as CSV files (Pro)."""
     files = await export.export(account.id)
     await message.answer_document(

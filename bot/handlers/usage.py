@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.views.common import FEATURE_NAMES, esc, upgrade_keyboard, when
-from core.accounts.service import Account
+from core.accounts.context import AccountContext
 from core.clock import utcnow
 from core.limits.ai_usage import AIUsageService
 from core.limits.feature_gate import FeatureGate
@@ -18,11 +18,11 @@ COMMANDS = ["usage"]
 
 @router.message(Command("usage"))
 async def usage(
-    message: Message, account: Account, gate: FeatureGate, ai_usage: AIUsageService
+    message: Message, account: AccountContext, gate: FeatureGate, ai_usage: AIUsageService
 ) -> None:
     """Plan, remaining uses and this month's AI use."""
-    report = await gate.remaining(account.id)
-    month = await ai_usage.month(account.id)
+    report = await gate.remaining(account)
+    month = await ai_usage.month(account)
     now = utcnow()
     lines = [f"<b>Plan: {esc(report.plan.name)}</b>"]
     for f in report.features:

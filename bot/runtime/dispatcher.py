@@ -64,9 +64,10 @@ def make_storage(redis_url: str | None) -> tuple[BaseStorage, BaseEventIsolation
 def build_dispatcher(container: Container, **extra: Any) -> Dispatcher:
     """The whole bot, wired to the container's services."""
     storage, isolation = make_storage(container.settings.redis_url)
-    dp = Dispatcher(storage=storage, events_isolation=isolation, **container.services(), **extra)
+    services = container.services.as_workflow_data()
+    dp = Dispatcher(storage=storage, events_isolation=isolation, **services, **extra)
     dp.update.outer_middleware(PrivateChatsOnly())  # before any account is made for a chat
-    dp.update.outer_middleware(AccountMiddleware(container.accounts))
+    dp.update.outer_middleware(AccountMiddleware(container.services.accounts))
     for router in [errors.router, *(m.router for m in handler_modules())]:
         _detach(router)
         dp.include_router(router)

@@ -19,8 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from core.bootstrap import Container
 from core.clock import Clock, utcnow
 from core.db.scheduler_lock import SchedulerLock, make_lock
-from core.garmin.sync import GarminSyncService
-from core.notify.daily_summary import DailySummaryService, DueSummary
+from core.notify.daily_summary import DueSummary
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +65,8 @@ class Scheduler:
         self._clock = clock
         self._notifier = notifier if notifier is not None else _default_notifier(container, bot)
         self._lock = lock or make_lock(container.engine, container.settings.data_dir)
-        self._sync: GarminSyncService | None = container.extras.get("garmin_sync")
-        self._summary: DailySummaryService | None = container.extras.get("daily_summary")
+        self._sync = container.services.garmin_sync
+        self._summary = container.services.daily_summary
         self._aps: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
@@ -97,20 +96,17 @@ class Scheduler:
             logger.debug("another worker is active; waiting")
             return TickResult(active=False)
         result = TickResult(active=True)
-        if self._summary is not None:
-            due = await self._summary.due(now)
-            result.summaries_enqueued = await self._enqueue_while_flushing(due)
-            await self._flush()
-            result.summaries_confirmed = await self._summary.confirm(due)
-        if self._sync is not None:
-            result.syncs = await self._run_syncs(now)
-            await self._flush()
+        due = await self._summary.due(now)
+        result.summaries_enqueued = await self._enqueue_while_flushing(due)
+        await self._flush()
+        result.summaries_confirmed = await self._summary.confirm(due)
+        result.syncs = await self._run_syncs(now)
+        await self._flush()
         return result
 
     async def _enqueue_while_flushing(self, due: list[DueSummary]) -> int:
         """Compose and send side by side: the first summaries go out while later ones are
         still being written."""
-        assert self._summary is not None
         task = asyncio.create_task(self._summary.enqueue(due))
         try:
             while not task.done():
@@ -126,7 +122,6 @@ class Scheduler:
             await self._notifier.flush()
 
     async def _run_syncs(self, now: datetime) -> int:
-        assert self._sync is not None
         sync = self._sync
         ids = await sync.due(now)
         if not ids:

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.views.common import esc
-from core.billing.service import BillingStatus, Change
+from core.billing.service import BillingStatus, Change, ReturnUrls, UpgradeOffer
+from core.errors import AlreadyPro
 from core.limits.plans import PlanLimits
 
 STARS_PERIOD_S = 30 * 86400  # Telegram Stars subscriptions renew every 30 days, exactly
@@ -18,9 +19,30 @@ STARS_DESCRIPTION = (
     "Unlimited AI coach: analyses, training plans, chat and workouts; full history, "
     "data export and priority Garmin sync. Renews every 30 days until you cancel."
 )
-# The card price as Stripe's price object holds it; the plan rows carry no currency label.
-CARD_PRICE = "$9.99/month"
 SUPPORT_TEXT_MAX = 3000
+CURRENCY_SIGNS = {"usd": "$", "eur": "€", "gbp": "£"}
+
+# Stripe Checkout sends the user back to the bot with one of these /start arguments.
+START_PAID = "paid"
+START_CANCELLED = "cancel"
+CHECKOUT_PAID_TEXT = (
+    "Thank you! Pro is active as soon as Stripe confirms the payment, "
+    "usually within seconds. /billing shows it."
+)
+CHECKOUT_CANCELLED_TEXT = "Checkout cancelled: nothing was charged. /upgrade to try again."
+
+
+def bot_url(bot_username: str) -> str:
+    """The bot's chat link (where Stripe sends the user back)."""
+    return f"https://t.me/{bot_username.strip().lstrip('@')}"
+
+
+def return_urls(bot_username: str) -> ReturnUrls:
+    """Stripe Checkout's way back: the bot's chat, started with "paid" or "cancel"."""
+    base = bot_url(bot_username)
+    return ReturnUrls(
+        success=f"{base}?start={START_PAID}", cancel=f"{base}?start={START_CANCELLED}"
+    )
 
 
 def day(moment: datetime | None, tz: str) -> str:
@@ -30,44 +52,67 @@ def day(moment: datetime | None, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%d %b %Y")
 
 
+def card_price(plan: PlanLimits) -> str:
+    """A plan's monthly price as its row holds it, e.g. $9.99/month."""
+    amount = f"{plan.price_cents / 100:.2f}"
+    sign = CURRENCY_SIGNS.get(plan.currency.lower())
+    return f"{sign}{amount}/month" if sign else f"{amount} {plan.currency.upper()}/month"
+
+
 def _limit(value: int | None, unit: str) -> str:
     return "unlimited" if value is None else f"{value}{unit}"
 
 
-def upgrade_text(free: PlanLimits, *, stars_price: int, card: bool) -> str:
-    """What Pro costs and unlocks, Free next to it, and the ways to pay."""
-    rows = [
-        ("AI workout analyses", _limit(free.ai_analyses_per_month, " / month")),
-        ("AI training plans", _limit(free.ai_active_plans, " active")),
-        ("AI chat messages", _limit(free.ai_chat_per_day, " / day")),
-        ("AI workouts", _limit(free.ai_workouts_per_month, " / month")),
-        ("History", "all" if free.history_days is None else f"{free.history_days} days"),
-        ("Data export", "yes" if free.export else "no"),
-        ("Priority sync", "yes" if free.priority_sync else "no"),
+def _features(plan: PlanLimits) -> list[tuple[str, str]]:
+    """What a plan allows, by feature, as /upgrade lists it."""
+    return [
+        ("AI workout analyses", _limit(plan.ai_analyses_per_month, " / month")),
+        ("AI training plans", _limit(plan.ai_active_plans, " active")),
+        ("AI chat messages", _limit(plan.ai_chat_per_day, " / day")),
+        ("AI workouts", _limit(plan.ai_workouts_per_month, " / month")),
+        ("History", "all" if plan.history_days is None else f"{plan.history_days} days"),
+        ("Data export", "yes" if plan.export else "no"),
+        ("Priority sync", "yes" if plan.priority_sync else "no"),
     ]
-    pro = {"History": "all", "Data export": "yes", "Priority sync": "yes"}
+
+
+def upgrade_text(offer: UpgradeOffer) -> str:
+    """What Pro costs and unlocks, Free next to it, and the ways to pay."""
+    free, pro = offer.plans.free, offer.plans.pro
+    rows = zip(_features(free), _features(pro), strict=True)
     lines = [
-        f"<b>Pro</b>: {CARD_PRICE} by card, or {stars_price} ⭐ Stars per 30 days.",
+        f"<b>{esc(pro.name)}</b>: {esc(card_price(pro))} by card, "
+        f"or {offer.stars_price} ⭐ Stars per 30 days.",
         "",
-        "<b>Free → Pro</b>",
-        *(f"• {name}: {esc(value)} → <b>{pro.get(name, 'unlimited')}</b>" for name, value in rows),
+        f"<b>{esc(free.name)} → {esc(pro.name)}</b>",
+        *(f"• {name}: {esc(was)} → <b>{esc(now)}</b>" for (name, was), (_, now) in rows),
         "",
         "Pro renews until you cancel; cancel any time in /billing. Terms: /terms.",
     ]
-    if not card:
+    if offer.checkout is None:
         lines.append("Card payment is not available right now: pay with Telegram Stars.")
     return "\n".join(lines)
 
 
-def upgrade_keyboard(
-    *, checkout_url: str | None, stars_url: str, stars_price: int
-) -> InlineKeyboardMarkup:
+def pay_keyboard(offer: UpgradeOffer, *, stars_url: str) -> InlineKeyboardMarkup:
     """One URL button per way to pay."""
     rows = []
-    if checkout_url:
-        rows.append([InlineKeyboardButton(text=f"💳 Pay {CARD_PRICE}", url=checkout_url)])
-    rows.append([InlineKeyboardButton(text=f"⭐ Pay {stars_price} Stars", url=stars_url)])
+    if offer.checkout is not None:
+        text = f"💳 Pay {card_price(offer.plans.pro)}"
+        rows.append([InlineKeyboardButton(text=text, url=offer.checkout.url)])
+    stars = f"⭐ Pay {offer.stars_price} Stars"
+    rows.append([InlineKeyboardButton(text=stars, url=stars_url)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def already_pro_text(err: AlreadyPro, tz: str) -> str:
+    """Why Pro is not sold twice, and where to manage the one the user has (plain text)."""
+    if err.past_due:
+        return "Your last Pro payment failed: update your card in /billing instead."
+    until = f" until {day(err.until, tz)}" if err.until else ""
+    if err.provider == "stripe":
+        return f"You already have Pro{until}. Manage or cancel it in /billing."
+    return f"You already have Pro{until}. /billing shows it."
 
 
 def portal_keyboard(url: str) -> InlineKeyboardMarkup:
@@ -132,11 +177,12 @@ def refunded_text(stars: int, change: Change) -> str:
     return text
 
 
-def terms_text(*, stars_price: int) -> str:
+def terms_text(pro: PlanLimits, *, stars_price: int) -> str:
     """The terms Telegram asks every bot taking payments to show."""
+    price = esc(card_price(pro))
     return (
         "<b>Terms of the Pro subscription</b>\n"
-        f"• Price: {CARD_PRICE} by card (Stripe), or {stars_price} ⭐ Telegram Stars per 30 days.\n"
+        f"• Price: {price} by card (Stripe), or {stars_price} ⭐ Telegram Stars per 30 days.\n"
         "• Pro renews automatically at the end of each period until you cancel.\n"
         "• Cancel any time: card subscriptions in /billing (Manage subscription), Stars "
         "subscriptions in Telegram under Settings → My Stars → Subscriptions. Pro stays on "

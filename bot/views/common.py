@@ -136,13 +136,5 @@ def limit_text(err: LimitReached, tz: str, now: datetime) -> str:
         text = f"You have used all {err.limit} {name} {period} on the Free plan."
         if err.resets_at is not None:
             text += f"\nThey reset at {when(err.resets_at, tz, now)}."
-    return text + "\n\n<b>Pro</b> ($9.99/month) makes every AI feature unlimited."
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    total = int(round(seconds))
-    h, rem = divmod(total, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    # The price is on the Upgrade button's answer, read from the plan rows.
+    return text + "\n\n<b>Pro</b> makes every AI feature unlimited."

@@ -12,7 +12,7 @@ from core.training.activities import ActivityCard
 from core.training.formatting import format_duration, sport_name
 from core.training.goals import Goal
 from core.training.imports import ImportResult
-from core.training.reports import TodayReport, WeekFigures, WeekReport
+from core.training.reports import TodayReport, WeekFigures, WeekReport, Wellness
 
 MILE_M = 1609.344
 METHOD_NAMES = {"tss": "TSS", "rtss": "rTSS", "hrtss": "hrTSS", "estimate": "estimate"}
@@ -155,25 +155,34 @@ def today_text(r: TodayReport) -> str:
         lines.append(f"Fitness (CTL) {r.ctl:.0f} · Fatigue (ATL) {r.atl:.0f}")
     else:
         lines.append("No training data yet: send me a .fit file or /connect Garmin.")
-    w = r.wellness
-    if w is not None:
-        parts = [
-            f"sleep {w.sleep_score}" if w.sleep_score is not None else None,
-            f"sleep {format_duration(w.sleep_seconds)}" if w.sleep_seconds else None,
-            f"HRV {w.hrv_ms:.0f} ms" if w.hrv_ms is not None else None,
-            f"body battery {w.body_battery_high}" if w.body_battery_high is not None else None,
-            f"readiness {w.training_readiness}" if w.training_readiness is not None else None,
-            f"resting HR {w.resting_hr}" if w.resting_hr is not None else None,
-        ]
-        shown = [p for p in parts if p]
-        if shown:
-            lines.append("Wellness: " + ", ".join(shown))
+    wellness = wellness_line(r.wellness)
+    if wellness:
+        lines.append(wellness)
     if r.workout_title:
         lines.append(f"Planned today: <b>{esc(r.workout_title)}</b>")
     if r.goal_name is not None and r.goal_days is not None:
         when = "today!" if r.goal_days == 0 else f"in {r.goal_days} days"
         lines.append(f"Next race: {esc(r.goal_name)} {when}")
     return "\n".join(lines)
+
+
+def wellness_line(w: Wellness | None) -> str | None:
+    """Sleep, HRV, body battery, readiness, resting HR: one line for /today and the summary."""
+    if w is None:
+        return None
+    sleep = [str(w.sleep_score)] if w.sleep_score is not None else []
+    if w.sleep_seconds:
+        hours = f"{w.sleep_seconds / 3600:.1f} h"
+        sleep.append(f"({hours})" if sleep else hours)
+    parts = [
+        "sleep " + " ".join(sleep) if sleep else None,
+        f"HRV {w.hrv_ms:.0f} ms" if w.hrv_ms is not None else None,
+        f"body battery {w.body_battery_high}" if w.body_battery_high is not None else None,
+        f"readiness {w.training_readiness}" if w.training_readiness is not None else None,
+        f"resting HR {w.resting_hr}" if w.resting_hr is not None else None,
+    ]
+    shown = [p for p in parts if p]
+    return "Wellness: " + ", ".join(shown) if shown else None
 
 
 def _week_block(title: str, w: WeekFigures, units: str) -> list[str]:

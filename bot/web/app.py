@@ -55,18 +55,15 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     if telegram:
         app.router.add_post("/telegram/webhook", telegram_webhook)
-    if "billing" in container.extras:
-        app.router.add_post(
-            STRIPE_WEBHOOK_PATH,
-            StripeWebhook(
-                billing=container.extras["billing"],
-                payments=container.extras["payments"],
-                accounts=container.accounts,
-                bot=bot,
-                tasks=app[TASKS],
-                pushes=container.extras.get("pushes"),
-            ).handle,
-        )
+    services = container.services
+    app.router.add_post(
+        STRIPE_WEBHOOK_PATH,
+        StripeWebhook(
+            billing=services.billing,
+            payments=services.payments,
+            pushes=services.pushes,
+        ).handle,
+    )
     app.on_shutdown.append(_drain)
     return app
 

@@ -5,10 +5,47 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import RowMapping, Select, bindparam, delete, select, update
 
-from core.db.models import AthleteProfile, Base, User
+from core.db.models import AthleteProfile, Base, SubscriptionPlan, User, UserSubscription
 from core.db.repository import Repository
+
+FREE_PLAN = "free"
+
+
+# The columns an AccountContext is made of, labelled by prefix (sub_, plan_, free_, profile_).
+CONTEXT_USER_COLUMNS = (
+    "id", "chat_id", "first_name", "language", "timezone", "timezone_set", "units",
+    "summary_time", "summary_enabled", "is_blocked", "secret_due_until",
+)  # fmt: skip
+CONTEXT_SUB_COLUMNS = ("status", "current_period_end", "grace_until")
+
+
+def _account_rows() -> Select[Any]:
+    users, subs = User.__table__, UserSubscription.__table__
+    plan = SubscriptionPlan.__table__.alias("plan")
+    free = SubscriptionPlan.__table__.alias("free_plan")
+    profile = AthleteProfile.__table__
+    return (
+        select(
+            *(users.c[name] for name in CONTEXT_USER_COLUMNS),
+            *(subs.c[name].label(f"sub_{name}") for name in CONTEXT_SUB_COLUMNS),
+            *(c.label(f"plan_{c.name}") for c in plan.c),
+            *(c.label(f"free_{c.name}") for c in free.c),
+            *(c.label(f"profile_{c.name}") for c in profile.c),
+        )
+        .select_from(users)
+        .outerjoin(subs, subs.c.user_id == users.c.id)
+        .outerjoin(plan, plan.c.id == subs.c.plan_id)
+        .join(free, free.c.code == FREE_PLAN)
+        .outerjoin(profile, profile.c.user_id == users.c.id)
+    )
+
+
+# Built once: building this statement costs more than running it on the path of every update.
+# Plain columns, not ORM entities: loading five entities costs more than the query itself.
+_BY_ID = _account_rows().where(User.__table__.c.id == bindparam("key"))
+_BY_CHAT = _account_rows().where(User.__table__.c.chat_id == bindparam("key"))
 
 
 class UserRepository(Repository):
@@ -20,6 +57,18 @@ class UserRepository(Repository):
     async def by_chat(self, chat_id: int) -> User | None:
         result = await self.session.execute(select(User).where(User.chat_id == chat_id))
         return result.scalar_one_or_none()
+
+    async def account_rows(
+        self, *, user_id: int | None = None, chat_id: int | None = None
+    ) -> RowMapping | None:
+        """The user (by id or chat) with its subscription, that plan, the Free plan and the
+        athlete profile, as labelled columns: one statement, run for every update."""
+        if user_id is not None:
+            result = await self.session.execute(_BY_ID, {"key": user_id})
+        else:
+            assert chat_id is not None, "by id or by chat"
+            result = await self.session.execute(_BY_CHAT, {"key": chat_id})
+        return result.mappings().first()
 
     async def create_for_chat(self, chat_id: int, **fields: Any) -> User | None:
         """Insert the account unless another request just did; None when it already exists."""

@@ -2,75 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from core.accounts.context import AccountContext, Profile, load_account
 from core.accounts.timezones import resolve_timezone
 from core.clock import Clock, utcnow
-from core.db.models import AthleteProfile, User
+from core.db.models import User
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.errors import BadInput, UnknownUser
 
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    chat_id: int
-    first_name: str | None
-    language: str | None
-    timezone: str
-    timezone_set: bool
-    units: str
-    summary_time: time
-    summary_enabled: bool
-    is_blocked: bool
-    is_new: bool = False
-    secret_due_until: datetime | None = None  # the Garmin link flow waits for a password
-
-    @classmethod
-    def of(cls, user: User, *, is_new: bool = False) -> Account:
-        return cls(
-            id=user.id,
-            chat_id=user.chat_id,
-            first_name=user.first_name,
-            language=user.language,
-            timezone=user.timezone,
-            timezone_set=user.timezone_set,
-            units=user.units,
-            summary_time=user.summary_time,
-            summary_enabled=user.summary_enabled,
-            is_blocked=user.is_blocked,
-            is_new=is_new,
-            secret_due_until=user.secret_due_until,
-        )
-
-
-@dataclass(frozen=True)
-class Profile:
-    sex: str | None = None
-    birth_year: int | None = None
-    hr_max: int | None = None
-    hr_rest: int | None = None
-    lthr: int | None = None
-    ftp: int | None = None
-    threshold_pace_s_per_km: float | None = None
-    weight_kg: float | None = None
-
-    @classmethod
-    def of(cls, row: AthleteProfile | None) -> Profile:
-        if row is None:
-            return cls()
-        return cls(
-            sex=row.sex,
-            birth_year=row.birth_year,
-            hr_max=row.hr_max,
-            hr_rest=row.hr_rest,
-            lthr=row.lthr,
-            ftp=row.ftp,
-            threshold_pace_s_per_km=row.threshold_pace_s_per_km,
-            weight_kg=row.weight_kg,
-        )
+# The handlers' `account` is the request's AccountContext; the old name stays for them.
+Account = AccountContext
 
 
 # Plausible human ranges: a typo (e.g. FTP 2500) is refused with the range it must be in.
@@ -137,22 +81,27 @@ class AccountService:
         first_name: str | None = None,
         username: str | None = None,
         language: str | None = None,
-    ) -> Account:
-        """The account of this chat; created on first contact, unblocked when they write."""
+    ) -> AccountContext:
+        """The account of this chat; created on first contact, unblocked when they write.
+
+        A known chat costs one statement on a read connection. Nothing is cached between
+        updates: plan changes (Stripe webhooks), deletion and the Garmin password marker may
+        be written by another instance, and the lookup is cheap enough that a cache would buy
+        little against the risk of a stale plan or a missed password marker.
+        """
         async with self._uow(readonly=True) as uow:  # the path of nearly every update
-            user = await uow.users.by_chat(chat_id)
-        if user is not None and not user.is_blocked:
-            return Account.of(user)
+            found = await load_account(uow, now=self._clock(), chat_id=chat_id)
+        if found is not None and not found.is_blocked:
+            return found
         async with self._uow() as uow:
-            user = await uow.users.by_chat(chat_id)
-            if user is not None and not user.is_blocked:
-                return Account.of(user)
-            if user is not None:
-                await uow.users.update_fields(user.id, is_blocked=False, is_active=True)
-                await uow.commit()
-                await uow.session.refresh(user)
-                return Account.of(user)
             now = self._clock()
+            found = await load_account(uow, now=now, chat_id=chat_id)
+            if found is not None and not found.is_blocked:
+                return found
+            if found is not None:
+                await uow.users.update_fields(found.id, is_blocked=False, is_active=True)
+                await uow.commit()
+                return replace(found, is_blocked=False)
             created = await uow.users.create_for_chat(
                 chat_id,
                 telegram_user_id=telegram_user_id,
@@ -164,21 +113,23 @@ class AccountService:
                 last_summary_on=summary_day_done(now, "UTC", self._default_summary_time),
                 last_seen_at=now,
             )
+            account = await load_account(uow, now=now, chat_id=chat_id)
             await uow.commit()
-            if created is None:  # another update of the same chat created it first
-                user = await uow.users.by_chat(chat_id)
-                assert user is not None
-                return Account.of(user)
-            return Account.of(created, is_new=True)
+        # None: another update of the same chat created it first.
+        assert account is not None
+        return account if created is None else replace(account, is_new=True)
 
-    async def get(self, user_id: int) -> Account:
+    async def get(self, user_id: int) -> AccountContext:
+        """The context of a user by id (UnknownUser if there is none)."""
         async with self._uow(readonly=True) as uow:
-            return Account.of(await self._user(uow, user_id))
+            found = await load_account(uow, now=self._clock(), user_id=user_id)
+        if found is None:
+            raise UnknownUser(user_id)
+        return found
 
-    async def by_chat(self, chat_id: int) -> Account | None:
+    async def by_chat(self, chat_id: int) -> AccountContext | None:
         async with self._uow(readonly=True) as uow:
-            user = await uow.users.by_chat(chat_id)
-            return None if user is None else Account.of(user)
+            return await load_account(uow, now=self._clock(), chat_id=chat_id)
 
     async def _user(self, uow: UnitOfWork, user_id: int) -> User:
         user = await uow.users.get(user_id)
@@ -186,16 +137,20 @@ class AccountService:
             raise UnknownUser(user_id)
         return user
 
-    async def _update(self, user_id: int, **fields: object) -> Account:
-        async with self._uow() as uow:
-            await self._user(uow, user_id)
-            await uow.users.update_fields(user_id, **fields)
-            await uow.commit()
-            user = await self._user(uow, user_id)
-            await uow.session.refresh(user)
-            return Account.of(user)
+    async def _updated(self, uow: UnitOfWork, user_id: int) -> AccountContext:
+        """The context as the caller's transaction now sees it, then committed."""
+        found = await load_account(uow, now=self._clock(), user_id=user_id)
+        if found is None:
+            raise UnknownUser(user_id)
+        await uow.commit()
+        return found
 
-    async def set_timezone(self, user_id: int, typed: str) -> Account:
+    async def _update(self, user_id: int, **fields: object) -> AccountContext:
+        async with self._uow() as uow:
+            await uow.users.update_fields(user_id, **fields)
+            return await self._updated(uow, user_id)
+
+    async def set_timezone(self, user_id: int, typed: str) -> AccountContext:
         """Set the timezone from an IANA name, a city or a UTC offset (else BadTimezone)."""
         zone = resolve_timezone(typed)
         async with self._uow() as uow:
@@ -205,16 +160,15 @@ class AccountService:
             if done is not None and (user.last_summary_on is None or user.last_summary_on < done):
                 fields["last_summary_on"] = done
             await uow.users.update_fields(user_id, **fields)
-            await uow.commit()
-            await uow.session.refresh(user)
-            return Account.of(user)
+            uow.session.expunge(user)  # the context is read fresh, not from this object
+            return await self._updated(uow, user_id)
 
-    async def set_units(self, user_id: int, units: str) -> Account:
+    async def set_units(self, user_id: int, units: str) -> AccountContext:
         if units not in UNITS:
             raise BadInput("Units must be metric or imperial.")
         return await self._update(user_id, units=units)
 
-    async def set_summary_time(self, user_id: int, value: str | time) -> Account:
+    async def set_summary_time(self, user_id: int, value: str | time) -> AccountContext:
         """Daily summary time, local; accepts 'HH:MM'."""
         if isinstance(value, str):
             try:
@@ -223,7 +177,7 @@ class AccountService:
                 raise BadInput("Give the time as HH:MM, for example 07:00.") from None
         return await self._update(user_id, summary_time=value.replace(second=0, microsecond=0))
 
-    async def set_summary_enabled(self, user_id: int, enabled: bool) -> Account:
+    async def set_summary_enabled(self, user_id: int, enabled: bool) -> AccountContext:
         return await self._update(user_id, summary_enabled=enabled)
 
     async def set_blocked(self, user_id: int, blocked: bool) -> None:
@@ -231,8 +185,8 @@ class AccountService:
         await self._update(user_id, is_blocked=blocked)
 
     async def profile(self, user_id: int) -> Profile:
+        """The athlete profile of a resolved account (one statement; empty when none is set)."""
         async with self._uow(readonly=True) as uow:
-            await self._user(uow, user_id)
             return Profile.of(await uow.profiles.get(user_id))
 
     async def update_profile(self, user_id: int, **fields: object) -> Profile:

@@ -8,18 +8,19 @@
   warned in the log: a dispute has to be answered in the Stripe Dashboard within days.
 
 The charge is fetched from Stripe rather than read from the event, as subscriptions are. The
-refunded or disputed period stays Free (billing_rules.MONEY_BACK_STATUSES); a renewal paid
+refunded or disputed period stays Free (rules.MONEY_BACK_STATUSES); a renewal paid
 after it brings Pro back.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from core.billing.base import BillingBase
-from core.billing.rules import Change, Snapshot, money_back_fields
+from core.billing.ledger import EventRecord, PlanIds, SubscriptionLedger
+from core.billing.rules import Change, money_back_fields
 from core.db.models import UserSubscription
-from core.gateways.payments import ChargeState, PaymentEvent
+from core.gateways.payments import ChargeState, PaymentEvent, Payments
 
 logger = logging.getLogger(__name__)
 
@@ -27,22 +28,31 @@ DISPUTE = "charge.dispute.created"
 CHARGE_EVENTS = frozenset({"charge.refunded", DISPUTE})
 
 
-class ChargeEvents(BillingBase):
+def stripe_record(event: PaymentEvent) -> EventRecord:
+    """How payment_events keeps a Stripe event."""
+    return EventRecord(event.id, "stripe", event.type)
+
+
+class ChargeEvents:
     """Refunds and disputes of Stripe charges."""
 
-    async def _charge_event(self, event: PaymentEvent) -> Change | None:
+    def __init__(self, ledger: SubscriptionLedger, payments: Payments) -> None:
+        self._ledger = ledger
+        self._payments = payments
+
+    async def handle(self, event: PaymentEvent) -> Change | None:
         """Apply a refund or dispute once; None when it changes nothing."""
         if not event.charge_id:
             logger.warning("Ignored Stripe event %s (%s): it names no charge", event.id, event.type)
             return None
-        async with self._uow() as uow:
+        async with self._ledger.uow() as uow:
             if await uow.billing.event_seen(event.id):
                 return None
         # Outside any transaction; a PaymentsError makes the route answer 5xx, Stripe retries.
         charge = await self._payments.get_charge(event.charge_id)
         row = None
         if charge.customer_id:
-            async with self._uow() as uow:
+            async with self._ledger.uow() as uow:
                 row = await uow.subscriptions.by_stripe_customer(charge.customer_id)
         if row is None:
             level = logging.WARNING if event.type == DISPUTE else logging.INFO
@@ -68,7 +78,7 @@ class ChargeEvents(BillingBase):
         which = "not of the current period" if charge.fully_refunded else "a partial refund"
         logger.info("Refund of charge %s (user %s) is %s: Pro stays",
                     charge.charge_id, row.user_id, which)  # fmt: skip
-        await self._record_only(event, row.user_id)
+        await self._ledger.record_only(stripe_record(event), row.user_id)
         return None
 
     async def _paid_current_period(self, row: UserSubscription, charge: ChargeState) -> bool:
@@ -87,40 +97,19 @@ class ChargeEvents(BillingBase):
         self, user_id: int, event: PaymentEvent, *, status: str, subscription_id: str | None = None
     ) -> Change | None:
         """End the user's Stripe Pro now (if still that subscription); once per event."""
-        now = self._clock()
-        async with self._uow() as uow:
-            if not await uow.billing.lock_account(user_id):
-                return None  # the account was deleted meanwhile
-            recorded = await uow.billing.record_event(
-                event.id, provider="stripe", event_type=event.type, user_id=user_id, at=now
-            )
-            if not recorded:
-                return None  # a concurrent delivery applied it first
-            plans = await self._plans(uow)
-            row = await uow.subscriptions.get(user_id)
-            before = Snapshot.of(row, pro_plan_id=plans["pro"], now=now)
-            change = None
+
+        def decide(row: UserSubscription | None, plans: PlanIds) -> dict[str, Any] | None:
             # A refund ends only the subscription it was checked against (not a newer one).
             if (
-                row is not None
-                and row.provider == "stripe"
-                and subscription_id in (None, row.stripe_subscription_id)
+                row is None
+                or row.provider != "stripe"
+                or subscription_id not in (None, row.stripe_subscription_id)
             ):
-                fields = money_back_fields(
-                    row, status=status, created=event.created, free_id=plans["free"]
-                )
-                change = await self._write(uow, user_id, fields, before, plans)
-            await uow.commit()
-        return change
-
-    async def _record_only(self, event: PaymentEvent, user_id: int | None) -> None:
-        """Mark the event processed without changing any plan (a redelivery is then cheap)."""
-        async with self._uow() as uow:
-            await uow.billing.record_event(
-                event.id,
-                provider="stripe",
-                event_type=event.type,
-                user_id=user_id,
-                at=self._clock(),
+                return None
+            return money_back_fields(
+                row, status=status, created=event.created, free_id=plans["free"]
             )
-            await uow.commit()
+
+        # None: the account was deleted meanwhile, or a concurrent delivery applied it first.
+        applied = await self._ledger.apply(user_id, stripe_record(event), decide)
+        return applied.change if applied else None

@@ -20,17 +20,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from core.billing.charges import CHARGE_EVENTS, ChargeEvents
-from core.billing.rules import (
-    Change,
-    Snapshot,
-    accepts_stripe_state,
-    stripe_fields,
-    stripe_user_ref,
-)
+from core.billing.charges import CHARGE_EVENTS, ChargeEvents, stripe_record
+from core.billing.ledger import PlanIds, SubscriptionLedger
+from core.billing.rules import Change, accepts_stripe_state, stripe_fields, stripe_user_ref
 from core.db.models import UserSubscription
 from core.db.uow import UnitOfWork
-from core.gateways.payments import PaymentEvent, SubscriptionState
+from core.gateways.payments import PaymentEvent, Payments, SubscriptionState
 
 logger = logging.getLogger(__name__)
 
@@ -49,17 +44,31 @@ HANDLED_EVENTS = frozenset(
 )
 
 
-class StripeEvents(ChargeEvents):
-    """The Stripe webhook side of the billing service."""
+class StripeEvents:
+    """Applies verified Stripe webhook events to the user's subscription."""
 
-    async def handle_event(self, event: PaymentEvent) -> Change | None:
+    def __init__(
+        self,
+        ledger: SubscriptionLedger,
+        payments: Payments,
+        *,
+        price_id: str | None,
+        grace_days: int,
+    ) -> None:
+        self._ledger = ledger
+        self._payments = payments
+        self._price_id = price_id
+        self._grace_days = grace_days
+        self._charges = ChargeEvents(ledger, payments)
+
+    async def handle(self, event: PaymentEvent) -> Change | None:
         """Apply a verified Stripe event once; None when ignored, duplicate or stale."""
         if event.type not in HANDLED_EVENTS:
             logger.debug("Ignored Stripe event %s of type %s", event.id, event.type)
             return None
         if event.type in CHARGE_EVENTS:
-            return await self._charge_event(event)
-        async with self._uow() as uow:
+            return await self._charges.handle(event)
+        async with self._ledger.uow() as uow:
             if await uow.billing.event_seen(event.id):
                 return None
             user_id, refusal = await self._event_user(uow, event)
@@ -69,14 +78,14 @@ class StripeEvents(ChargeEvents):
             # A PaymentsError propagates: the web route answers 5xx and Stripe retries.
             state = await self._payments.get_subscription(event.subscription_id)
             if user_id is None:
-                async with self._uow() as uow:
+                async with self._ledger.uow() as uow:
                     user_id, refusal = await self._named_user(
                         uow, state.user_ref, state.customer_id
                     )
         if refusal is not None:
             level, why = refusal
             logger.log(level, "Ignored Stripe event %s (%s): %s", event.id, event.type, why)
-            await self._record_only(event, None)
+            await self._ledger.record_only(stripe_record(event), None)
             return None
         if user_id is None:
             logger.info(
@@ -86,7 +95,7 @@ class StripeEvents(ChargeEvents):
                 event.customer_id,
             )
             return None
-        return await self._apply_event(user_id, event, state)
+        return await self._apply(user_id, event, state)
 
     async def _event_user(
         self, uow: UnitOfWork, event: PaymentEvent
@@ -126,35 +135,24 @@ class StripeEvents(ChargeEvents):
                 return None, (logging.WARNING, why)
         return user_id, None
 
-    async def _apply_event(
+    async def _apply(
         self, user_id: int, event: PaymentEvent, state: SubscriptionState | None
     ) -> Change | None:
-        now = self._clock()
-        async with self._uow() as uow:
-            if not await uow.billing.lock_account(user_id):
-                return None  # the account was deleted meanwhile
-            recorded = await uow.billing.record_event(
-                event.id, provider="stripe", event_type=event.type, user_id=user_id, at=now
-            )
-            if not recorded:
-                return None  # a concurrent delivery applied it first
-            plans = await self._plans(uow)
-            row = await uow.subscriptions.get(user_id)
-            before = Snapshot.of(row, pro_plan_id=plans["pro"], now=now)
-            fields = self._fields(row, event, state, plans)
-            change = None
-            if fields is not None:
-                change = await self._write(uow, user_id, fields, before, plans)
-            # Committed even when nothing changed: the stored id makes a redelivery cheap.
-            await uow.commit()
-        return change
+        """None: the account was deleted meanwhile, a concurrent delivery applied the event
+        first, or it changes nothing."""
+
+        def decide(row: UserSubscription | None, plans: PlanIds) -> dict[str, Any] | None:
+            return self._fields(row, event, state, plans)
+
+        applied = await self._ledger.apply(user_id, stripe_record(event), decide)
+        return applied.change if applied else None
 
     def _fields(
         self,
         row: UserSubscription | None,
         event: PaymentEvent,
         state: SubscriptionState | None,
-        plans: dict[str, int],
+        plans: PlanIds,
     ) -> dict[str, Any] | None:
         """The values to write for this event; None when it changes nothing."""
         if state is None:
@@ -162,7 +160,7 @@ class StripeEvents(ChargeEvents):
         if not accepts_stripe_state(row, state, event.created):
             logger.info("Skipped stale Stripe event %s (%s)", event.id, event.type)
             return None
-        sells_pro = state.price_id == self._settings.stripe_price_id
+        sells_pro = state.price_id == self._price_id
         if not sells_pro:
             logger.warning(
                 "Stripe subscription %s has price %s, not the Pro price: it grants no Pro",
@@ -175,15 +173,15 @@ class StripeEvents(ChargeEvents):
             state,
             row,
             created=event.created,
-            now=self._clock(),
-            grace_days=self._settings.past_due_grace_days,
+            now=self._ledger.clock(),
+            grace_days=self._grace_days,
             plan_ids=plans,
             sells_pro=sells_pro,
         )
 
     @staticmethod
     def _customer_only(
-        row: UserSubscription | None, event: PaymentEvent, plans: dict[str, int]
+        row: UserSubscription | None, event: PaymentEvent, plans: PlanIds
     ) -> dict[str, Any] | None:
         """A checkout without a subscription: remember the customer for later checkouts."""
         if event.customer_id is None:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from core.db.models import UserSubscription
-from core.errors import AppError, BadInput, NotFound
+from core.db.models import SubscriptionPlan, UserSubscription
+from core.errors import AlreadyPro, BadStarsPayment
 from core.gateways.payments import SubscriptionState
 from core.limits.plans import PRO_STATUSES, subscription_grants_plan
 
@@ -22,23 +22,6 @@ STARS_PAYLOAD_PREFIX = "pro:"
 STARS_PERIOD = timedelta(days=30)
 
 ChangeKind = Literal["upgraded", "payment_failed", "downgraded", "renewed", "recovered"]
-
-
-class AlreadyPro(AppError):
-    """The user already has Pro: a second subscription would charge them twice."""
-
-    def __init__(self, message: str, *, provider: str, until: datetime | None) -> None:
-        super().__init__(message)
-        self.provider = provider
-        self.until = until
-
-
-class NoStripeCustomer(NotFound):
-    """The user never paid by card, so there is no billing portal to open."""
-
-
-class BadStarsPayment(BadInput):
-    """A Telegram Stars checkout that does not match the invoice we made."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +70,19 @@ def change_kind(before: Snapshot, after: Snapshot) -> ChangeKind | None:
     if after.pro and longer:
         return "renewed"
     return None
+
+
+def already_pro(
+    sub: UserSubscription | None, plan: SubscriptionPlan | None, now: datetime
+) -> AlreadyPro | None:
+    """The refusal to sell Pro again, if the user has it now."""
+    if sub is None or plan is None or plan.code == "free":
+        return None
+    if not subscription_grants_plan(sub, now):
+        return None
+    past_due = sub.status == "past_due"
+    until = sub.grace_until if past_due else sub.current_period_end
+    return AlreadyPro(provider=sub.provider, until=until, past_due=past_due)
 
 
 def accepts_stripe_state(

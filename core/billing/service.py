@@ -1,120 +1,118 @@
 """Billing: sells Pro through Stripe Checkout or Telegram Stars and applies payment events.
 
-Stripe events: core/billing/events.py (idempotency and ordering are explained there).
-Stars: core/billing/stars.py. The pure rules: core/billing/rules.py.
-The caller (the bot) turns a returned Change into a chat message; billing sends nothing itself.
+One service for the edges, made of collaborators sharing one SubscriptionLedger
+(core/billing/ledger.py): CheckoutService (offer, links, status: checkout.py), StripeEvents
+(webhook events, with ChargeEvents for refunds and disputes: events.py, charges.py; the
+idempotency and ordering rules are explained there), StarsPayments (stars.py), and the pure
+rules (rules.py). It returns data (a Change, a BillingStatus, an UpgradeOffer) and sends
+nothing itself: the edge turns a Change into a message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from core.billing.checkout import BillingStatus, CheckoutService, ReturnUrls, UpgradeOffer
 from core.billing.events import HANDLED_EVENTS, StripeEvents
-from core.billing.rules import (
-    AlreadyPro,
-    BadStarsPayment,
-    Change,
-    ChangeKind,
-    NoStripeCustomer,
-)
-from core.billing.stars import StarsBilling
-from core.errors import PaymentsNotConfigured
-from core.gateways.payments import CheckoutLink, PortalLink
-from core.limits.plans import subscription_grants_plan
+from core.billing.ledger import SubscriptionLedger
+from core.billing.rules import Change, ChangeKind
+from core.billing.stars import StarsPayments
+from core.clock import Clock
+from core.config import Settings
+from core.db.uow import UnitOfWorkFactory
+from core.gateways.payments import CheckoutLink, PaymentEvent, Payments, PortalLink
+from core.limits.plans import PlanPair
 
 __all__ = [
     "HANDLED_EVENTS",
-    "AlreadyPro",
-    "BadStarsPayment",
     "BillingService",
     "BillingStatus",
     "Change",
     "ChangeKind",
-    "NoStripeCustomer",
+    "ReturnUrls",
+    "UpgradeOffer",
 ]
 
 
-@dataclass(frozen=True)
-class BillingStatus:
-    """The user's plan and payment state for /billing; dates are None where they don't apply."""
+class BillingService:
+    """The billing use cases, each handed to the collaborator that owns it."""
 
-    plan_code: str
-    plan_name: str
-    provider: str | None  # "stripe", "stars", or None when the user never paid
-    status: str | None  # the provider's status, e.g. active, past_due, canceled
-    renews_at: datetime | None  # Pro renews by itself on this date
-    ends_at: datetime | None  # Pro ends on this date unless paid for (again)
-    cancel_at_period_end: bool
-    grace_until: datetime | None  # past_due: Pro is kept until then
-    can_manage: bool  # a Stripe customer exists, so portal_link works
+    def __init__(
+        self, uow: UnitOfWorkFactory, payments: Payments, settings: Settings, clock: Clock
+    ) -> None:
+        ledger = SubscriptionLedger(uow, clock)
+        self._clock = clock  # the clock its payments are dated by
+        self._checkout = CheckoutService(
+            ledger, payments, price_id=settings.stripe_price_id, stars_price=settings.stars_price
+        )
+        self._stripe = StripeEvents(
+            ledger,
+            payments,
+            price_id=settings.stripe_price_id,
+            grace_days=settings.past_due_grace_days,
+        )
+        self._stars = StarsPayments(ledger, price=settings.stars_price)
 
+    # -- selling Pro, and what the user has
 
-def _bot_url(bot_username: str) -> str:
-    return f"https://t.me/{bot_username.strip().lstrip('@')}"
+    async def offer(self, user_id: int, *, urls: ReturnUrls) -> UpgradeOffer:
+        """Both plans and the ways to pay Pro; AlreadyPro when the user has it."""
+        return await self._checkout.offer(user_id, urls=urls)
 
+    async def plans(self) -> PlanPair:
+        """Free and Pro as their plan rows say (prices, limits)."""
+        return await self._checkout.plans()
 
-class BillingService(StripeEvents, StarsBilling):
-    """Checkout and portal links, plan status, Stripe events and Telegram Stars payments."""
-
-    async def checkout_link(self, user_id: int, *, bot_username: str) -> CheckoutLink:
+    async def checkout_link(self, user_id: int, *, urls: ReturnUrls) -> CheckoutLink:
         """A Stripe Checkout link for Pro; AlreadyPro when the user has it."""
-        price_id = self._settings.stripe_price_id
-        if not price_id:
-            raise PaymentsNotConfigured("Payments are not configured on this server.")
-        sub = await self._refuse_if_pro(user_id)
-        base = _bot_url(bot_username)
-        return await self._payments.create_checkout(
-            user_id=user_id,
-            # Reusing the customer keeps one Stripe customer (cards, invoices) per user.
-            customer_id=sub.stripe_customer_id if sub else None,
-            price_id=price_id,
-            success_url=f"{base}?start=paid",
-            cancel_url=f"{base}?start=cancel",
-        )
+        return await self._checkout.checkout_link(user_id, urls=urls)
 
-    async def portal_link(self, user_id: int, *, bot_username: str) -> PortalLink:
+    async def portal_link(self, user_id: int, *, return_url: str) -> PortalLink:
         """A Stripe Customer Portal link; NoStripeCustomer if the user never paid by card."""
-        async with self._uow() as uow:
-            await self._require_user(uow, user_id)
-            sub = await uow.subscriptions.get(user_id)
-        if sub is None or not sub.stripe_customer_id:
-            raise NoStripeCustomer(
-                "There is no card subscription to manage: you have never paid for Pro by card."
-            )
-        return await self._payments.create_portal(
-            customer_id=sub.stripe_customer_id, return_url=_bot_url(bot_username)
+        return await self._checkout.portal_link(user_id, return_url=return_url)
+
+    async def status(self, user_id: int, *, portal_return_url: str | None = None) -> BillingStatus:
+        """Plan, payment state and dates; with a return URL, the portal link of a card payer."""
+        return await self._checkout.status(user_id, portal_return_url=portal_return_url)
+
+    # -- Stripe
+
+    async def handle_event(self, event: PaymentEvent) -> Change | None:
+        """Apply a verified Stripe event once; None when ignored, duplicate or stale."""
+        return await self._stripe.handle(event)
+
+    # -- Telegram Stars
+
+    async def stars_invoice_payload(self, user_id: int) -> str:
+        """The payload for this user's Stars invoice; AlreadyPro when they have Pro."""
+        return await self._stars.invoice_payload(user_id)
+
+    async def check_pre_checkout(
+        self, user_id: int, payload: str, currency: str, total_amount: int
+    ) -> None:
+        """Raise an AppError unless this Stars checkout may be paid."""
+        await self._stars.check_pre_checkout(user_id, payload, currency, total_amount)
+
+    async def stars_paid(
+        self,
+        user_id: int,
+        *,
+        charge_id: str,
+        payload: str,
+        subscription_expiration_date: datetime | None,
+        is_recurring: bool,
+        is_first_recurring: bool,
+    ) -> Change:
+        """Grant Pro until the paid period ends; a repeated charge id changes nothing."""
+        return await self._stars.paid(
+            user_id,
+            charge_id=charge_id,
+            payload=payload,
+            subscription_expiration_date=subscription_expiration_date,
+            is_recurring=is_recurring,
+            is_first_recurring=is_first_recurring,
         )
 
-    async def status(self, user_id: int) -> BillingStatus:
-        """Plan, provider, status and the dates that matter, for /billing."""
-        now = self._clock()
-        async with self._uow() as uow:
-            await self._require_user(uow, user_id)
-            sub, plan = await uow.subscriptions.with_plan(user_id)
-            free = await uow.plans.by_code("free")
-        assert free is not None, "the first migration seeds the free plan"
-        can_manage = bool(sub and sub.stripe_customer_id)
-        provider, status = (sub.provider, sub.status) if sub else (None, None)
-        if (
-            sub is None
-            or plan is None
-            or plan.code == free.code
-            or not subscription_grants_plan(sub, now)
-        ):
-            return BillingStatus(
-                free.code, free.name, provider, status, None, None, False, None, can_manage
-            )
-        renews = sub.status != "past_due" and not sub.cancel_at_period_end
-        ends = sub.grace_until if sub.status == "past_due" else sub.current_period_end
-        return BillingStatus(
-            plan_code=plan.code,
-            plan_name=plan.name,
-            provider=provider,
-            status=status,
-            renews_at=sub.current_period_end if renews else None,
-            ends_at=None if renews else ends,
-            cancel_at_period_end=sub.cancel_at_period_end,
-            grace_until=sub.grace_until,
-            can_manage=can_manage,
-        )
+    async def stars_refunded(self, user_id: int, *, charge_id: str) -> Change:
+        """A refund of the Stars payment that bought the current period ends Pro."""
+        return await self._stars.refunded(user_id, charge_id=charge_id)

@@ -6,7 +6,6 @@ own words never go into the system prompt: they travel as user messages.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.accounts.context import AccountContext, Profile
 from core.clock import local_midnight_utc, local_today
 from core.coach.plans import (
     MAX_PLAN_WEEKS,
@@ -32,8 +32,8 @@ from core.db.models import (
     RaceGoal,
 )
 from core.db.uow import UnitOfWork
-from core.errors import UnknownUser
-from core.gateways.llm import ChatMessage
+from core.gateways.llm import ChatMessage, estimate_tokens
+from core.limits.feature_gate import history_start_of
 from core.training.fitness import form_reading
 from core.training.formatting import format_distance, format_duration, format_pace, sport_name
 
@@ -71,7 +71,7 @@ class CoachContext:
     language: str | None
     units: str
     history_start: date | None
-    profile: AthleteProfile | None = None
+    profile: Profile | AthleteProfile | None = None
     activities: list[ActivityMetrics] = field(default_factory=list)
     volume: list[tuple[date, str, float | None, float | None, float]] = field(default_factory=list)
     fitness: FitnessMetrics | None = None
@@ -81,11 +81,6 @@ class CoachContext:
     history: list[ChatMessage] = field(default_factory=list)
 
 
-def estimate_tokens(text: str) -> int:
-    """About four characters per token."""
-    return math.ceil(len(text) / 4)
-
-
 def clean(text: str | None, limit: int = TEXT_LIMIT) -> str:
     """Stored free text made safe for the prompt: one line, no control characters, capped."""
     one_line = re.sub(r"[\x00-\x1f\x7f]+", " ", text or "").strip()
@@ -93,20 +88,20 @@ def clean(text: str | None, limit: int = TEXT_LIMIT) -> str:
 
 
 async def load_context(
-    uow: UnitOfWork, user_id: int, *, now: datetime, history_start: date | None, chat: bool
+    uow: UnitOfWork, account: AccountContext, *, now: datetime, chat: bool
 ) -> CoachContext:
-    """Read the athlete's context in the caller's unit of work (queries by user_id only)."""
-    user = await uow.users.get(user_id)
-    if user is None:
-        raise UnknownUser(user_id)
-    today = local_today(now, user.timezone)
+    """Read the athlete's context in the caller's unit of work (queries by user_id only),
+    within the history the account's plan allows."""
+    user_id, tz = account.id, account.timezone
+    today = local_today(now, tz)
+    history_start = history_start_of(account.plan, tz, now)
     repo = uow.coach
 
     def not_before(day: date) -> date:
         return day if history_start is None else max(day, history_start)
 
-    ctx = CoachContext(today, user.timezone, user.language, user.units, history_start)
-    ctx.profile = await repo.profile(user_id)
+    ctx = CoachContext(today, tz, account.language, account.units, history_start)
+    ctx.profile = account.profile  # read with the account
     recent_from = not_before(today - timedelta(days=RECENT_DAYS - 1))
     ctx.activities = await repo.activities_since(user_id, recent_from, limit=MAX_RECENT_ACTIVITIES)
     ctx.volume = await repo.volume_since(user_id, not_before(months_back(today, VOLUME_MONTHS - 1)))
@@ -117,7 +112,7 @@ async def load_context(
     plan = await repo.active_plan(user_id)
     ctx.plan = plan_result(plan) if plan is not None else None
     if chat:
-        since = None if history_start is None else local_midnight_utc(history_start, user.timezone)
+        since = None if history_start is None else local_midnight_utc(history_start, tz)
         rows = await repo.recent_messages(user_id, since=since, limit=MAX_HISTORY_ROWS)
         ctx.history = trim_history(rows, CONTEXT_TOKEN_BUDGET)
     return ctx
@@ -168,7 +163,7 @@ def system_prompt(ctx: CoachContext, *, extra: Sequence[str] = ()) -> str:
     return "\n\n".join(parts)
 
 
-def profile_text(p: AthleteProfile | None) -> str:
+def profile_text(p: Profile | AthleteProfile | None) -> str:
     if p is None:
         return "No profile set (no thresholds known)."
     items = [

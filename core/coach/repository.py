@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import defer
 
 from core.db.models import (
@@ -46,6 +46,14 @@ class CoachRepository(Repository):
     async def add_message(self, user_id: int, role: str, content: str, *, at: datetime) -> None:
         self.session.add(ChatMessage(user_id=user_id, role=role, content=content, created_at=at))
         await self.session.flush()
+
+    async def add_exchange(self, user_id: int, question: str, answer: str, *, at: datetime) -> None:
+        """The athlete's message and the coach's answer, in one statement."""
+        rows = [("user", question), ("assistant", answer)]
+        await self.session.execute(
+            insert(ChatMessage),
+            [{"user_id": user_id, "role": r, "content": c, "created_at": at} for r, c in rows],
+        )
 
     # -- training context (read only) ------------------------------------------------------
 

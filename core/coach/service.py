@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 from uuid import uuid4
 
+from core.accounts.context import AccountContext, AccountRef, resolve
 from core.clock import Clock, local_today
 from core.coach.context import (
     CoachContext,
@@ -38,12 +40,13 @@ from core.coach.plans import (
 )
 from core.db.models import ActivityMetrics
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import BadInput, LLMEmptyAnswer, LLMError, LLMNotConfigured, NotFound, UnknownUser
+from core.errors import BadInput, LLMEmptyAnswer, LLMError, LLMNotConfigured, NotFound
 from core.gateways.llm import LLM, ChatMessage, Completion, NotConfiguredLLM, TextDelta
 from core.limits.ai_usage import AIUsageService
-from core.limits.feature_gate import Feature, FeatureGate, Grant
+from core.limits.feature_gate import Feature, FeatureGate, Grant, give_back, history_start_of
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHAT_MAX_TOKENS = 1000
 ANALYSIS_MAX_TOKENS = 1000
@@ -77,9 +80,13 @@ class AnalysisResult:
 class _Call:
     """One metered model call: its gate unit, request id, timing and answer."""
 
-    def __init__(self, grant: Grant, kind: str) -> None:
+    def __init__(
+        self, grant: Grant, kind: str, account: AccountContext, context: CoachContext | None
+    ) -> None:
         self.grant = grant
         self.kind = kind
+        self.account = account
+        self.context = context  # read in the transaction that took the unit, when asked for
         self.request_id = uuid4().hex
         self.completion: Completion | None = None
         self._started: float | None = None
@@ -161,12 +168,17 @@ class CoachService:
     # -- chat -----------------------------------------------------------------------------
 
     async def chat_stream(
-        self, user_id: int, text: str
+        self, account: AccountRef, text: str
     ) -> AsyncGenerator[TextDelta | CoachReply, None]:
-        """Answer a chat message: text deltas as they arrive, then one CoachReply."""
+        """Answer a chat message: text deltas as they arrive, then one CoachReply.
+
+        Two transactions: one takes the unit and reads the context, one stores the exchange
+        and its usage row.
+        """
         question = _question(text)
-        async with self._metered(user_id, Feature.AI_CHAT, "chat") as call:
-            messages = chat_messages(await self._context(user_id, chat=True), question)
+        async with self._metered(account, Feature.AI_CHAT, "chat", chat_context=True) as call:
+            assert call.context is not None
+            messages = chat_messages(call.context, question)
             call.begin()
             final: Completion | None = None
             stream = self._llm.stream(messages, max_tokens=CHAT_MAX_TOKENS)
@@ -177,67 +189,76 @@ class CoachService:
                     else:
                         final = event
             completion = call.finish(final)
-            await self._store_chat(user_id, question, completion.text)
+            await self._store_chat(call, question, completion.text)
         yield call.reply()
 
-    async def chat(self, user_id: int, text: str) -> CoachReply:
+    async def chat(self, account: AccountRef, text: str) -> CoachReply:
         """Answer a chat message in one piece."""
         question = _question(text)
-        async with self._metered(user_id, Feature.AI_CHAT, "chat") as call:
-            messages = chat_messages(await self._context(user_id, chat=True), question)
+        async with self._metered(account, Feature.AI_CHAT, "chat", chat_context=True) as call:
+            assert call.context is not None
+            messages = chat_messages(call.context, question)
             completion = await call.complete(self._llm, messages, max_tokens=CHAT_MAX_TOKENS)
-            await self._store_chat(user_id, question, completion.text)
+            await self._store_chat(call, question, completion.text)
         return call.reply()
 
-    async def _store_chat(self, user_id: int, question: str, answer: str) -> None:
-        async with self._uow() as uow:
-            now = self._clock()
-            await uow.coach.add_message(user_id, "user", question, at=now)
-            await uow.coach.add_message(user_id, "assistant", answer, at=now)
-            await uow.commit()
+    async def _store_chat(self, call: _Call, question: str, answer: str) -> None:
+        await self._finish(
+            call,
+            lambda uow: uow.coach.add_exchange(call.account.id, question, answer, at=self._clock()),
+        )
 
     # -- activity analysis ----------------------------------------------------------------
 
-    async def analyze(self, user_id: int, activity_id: int | None = None) -> AnalysisResult:
+    async def analyze(self, account: AccountRef, activity_id: int | None = None) -> AnalysisResult:
         """Analyse the given activity (or the latest); a stored analysis is shown again free."""
-        since = await self._gate.history_start(user_id)
-        async with self._uow() as uow:
+        now = self._clock()
+        async with self._uow(readonly=True) as uow:
+            acc = await resolve(uow, account, now=now)
+            since = history_start_of(acc.plan, acc.timezone, now)
             if activity_id is None:
-                activity = await uow.coach.last_activity(user_id, since=since)
+                activity = await uow.coach.last_activity(acc.id, since=since)
             else:
-                activity = await uow.coach.activity(user_id, activity_id, since=since)
+                activity = await uow.coach.activity(acc.id, activity_id, since=since)
             if activity is None:
                 raise NotFound(
                     "No activities in your history yet."
                     if activity_id is None
                     else f"No activity {activity_id} in your history."
                 )
-            stored = await uow.coach.analysis(user_id, activity.id)
-            ctx = None if stored else await self._load(uow, user_id, since, chat=False)
+            stored = await uow.coach.analysis(acc.id, activity.id)
+            ctx = None if stored else await load_context(uow, acc, now=now, chat=False)
         if stored is not None:
             return _analysis(activity, stored.text, cached=True)
         assert ctx is not None
         messages = analysis_messages(ctx, activity)
-        async with self._metered(user_id, Feature.AI_ANALYSIS, "analysis") as call:
+        async with self._metered(acc, Feature.AI_ANALYSIS, "analysis") as call:
             completion = await call.complete(self._llm, messages, max_tokens=ANALYSIS_MAX_TOKENS)
-            async with self._uow() as uow:
-                await uow.coach.add_analysis(
-                    user_id,
+            await self._finish(
+                call,
+                lambda uow: uow.coach.add_analysis(
+                    acc.id,
                     activity.id,
                     text=completion.text,
                     model_id=completion.model,
                     at=self._clock(),
-                )
-                await uow.commit()
+                ),
+            )
         return _analysis(activity, completion.text, cached=False)
 
     # -- training plans -------------------------------------------------------------------
 
-    async def create_plan(self, user_id: int, goal_text: str | None = None) -> PlanResult:
+    async def create_plan(self, account: AccountRef, goal_text: str | None = None) -> PlanResult:
         """A plan toward the stated goal or the next race goal; it becomes the active plan."""
         goal = (goal_text or "").strip()[:MAX_GOAL_CHARS] or None
-        await self._retire_finished_plans(user_id)
-        ctx = await self._context(user_id, chat=False)
+        async with self._uow() as uow:
+            now = self._clock()
+            acc = await resolve(uow, account, now=now)
+            # Plans whose last day has passed stop counting as active.
+            today = local_today(now, acc.timezone)
+            await close_plans(uow, acc.id, status="completed", ended_before=today)
+            ctx = await load_context(uow, acc, now=now, chat=False)
+            await uow.commit()
         if goal is None and not ctx.goals:
             raise BadInput(
                 "Tell me your goal (for example: /plan half marathon in 10 weeks) "
@@ -245,21 +266,22 @@ class CoachService:
             )
         messages = plan_messages(ctx, goal)
         label = goal or f"{clean(ctx.goals[0].name)} on {ctx.goals[0].race_date.isoformat()}"
-        async with self._metered(user_id, Feature.AI_PLAN, "plan") as call:
+        async with self._metered(acc, Feature.AI_PLAN, "plan") as call:
             completion = await call.complete(
                 self._llm, messages, max_tokens=PLAN_MAX_TOKENS, json_mode=True
             )
             spec = parse_plan(completion.text)
-            async with self._uow() as uow:
-                plan = await store_plan(
-                    uow, user_id, spec, start=ctx.today, goal=label, at=self._clock()
-                )
-                await uow.commit()
+            plan = await self._finish(
+                call,
+                lambda uow: store_plan(
+                    uow, acc.id, spec, start=ctx.today, goal=label, at=self._clock()
+                ),
+            )
         return plan
 
     async def active_plan(self, user_id: int) -> PlanResult | None:
         """The user's active training plan, if any."""
-        async with self._uow() as uow:
+        async with self._uow(readonly=True) as uow:
             row = await uow.coach.active_plan(user_id)
         return None if row is None else plan_result(row)
 
@@ -273,98 +295,93 @@ class CoachService:
             await uow.commit()
         return replace(plan_result(row), status="archived")
 
-    async def _retire_finished_plans(self, user_id: int) -> None:
-        """Plans whose last day has passed stop counting as active."""
-        async with self._uow() as uow:
-            today = await self._today(uow, user_id)
-            await close_plans(uow, user_id, status="completed", ended_before=today)
-            await uow.commit()
-
     # -- workouts -------------------------------------------------------------------------
 
-    async def todays_workout(self, user_id: int, *, fresh: bool = False) -> WorkoutResult:
+    async def todays_workout(self, account: AccountRef, *, fresh: bool = False) -> WorkoutResult:
         """Today's workout from current form and the active plan; made once per local day."""
-        since = await self._gate.history_start(user_id)
-        async with self._uow() as uow:
-            today = await self._today(uow, user_id)
-            existing = None if fresh else await uow.coach.workout_on(user_id, today)
-            ctx = None if existing else await self._load(uow, user_id, since, chat=False)
+        now = self._clock()
+        async with self._uow(readonly=True) as uow:
+            acc = await resolve(uow, account, now=now)
+            today = local_today(now, acc.timezone)
+            existing = None if fresh else await uow.coach.workout_on(acc.id, today)
+            ctx = None if existing else await load_context(uow, acc, now=now, chat=False)
         if existing is not None:
             return workout_result(existing, cached=True)
         assert ctx is not None
         messages = workout_messages(ctx)
-        async with self._metered(user_id, Feature.AI_WORKOUT, "workout") as call:
+        async with self._metered(acc, Feature.AI_WORKOUT, "workout") as call:
             completion = await call.complete(
                 self._llm, messages, max_tokens=WORKOUT_MAX_TOKENS, json_mode=True
             )
             spec = parse_workout(completion.text)
-            async with self._uow() as uow:
-                workout = await store_workout(uow, user_id, spec, day=ctx.today, at=self._clock())
-                await uow.commit()
+            workout = await self._finish(
+                call,
+                lambda uow: store_workout(uow, acc.id, spec, day=ctx.today, at=self._clock()),
+            )
         return workout
 
     async def workout_for_day(self, user_id: int, day: date) -> WorkoutResult | None:
         """The workout stored for a local day, if any."""
-        async with self._uow() as uow:
+        async with self._uow(readonly=True) as uow:
             row = await uow.coach.workout_on(user_id, day)
         return None if row is None else workout_result(row, cached=True)
 
-    # -- plumbing ---------------------------------------------------------------------------
-
-    async def _context(self, user_id: int, *, chat: bool) -> CoachContext:
-        since = await self._gate.history_start(user_id)
-        async with self._uow() as uow:
-            return await self._load(uow, user_id, since, chat=chat)
-
-    async def _today(self, uow: UnitOfWork, user_id: int) -> date:
-        """The user's local date now."""
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise UnknownUser(user_id)
-        return local_today(self._clock(), user.timezone)
-
-    async def _load(
-        self, uow: UnitOfWork, user_id: int, since: date | None, *, chat: bool
-    ) -> CoachContext:
-        return await load_context(uow, user_id, now=self._clock(), history_start=since, chat=chat)
+    # -- metering ---------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _metered(self, user_id: int, feature: Feature, kind: str) -> AsyncIterator[_Call]:
-        """Take a gate unit; on any failure give it back; log the model call either way."""
+    async def _metered(
+        self, account: AccountRef, feature: Feature, kind: str, *, chat_context: bool = False
+    ) -> AsyncIterator[_Call]:
+        """Take a gate unit (with the chat context in the same transaction, if asked); on any
+        failure give it back and log the call; the body ends with `_finish`."""
         if not self.configured:
             raise LLMNotConfigured(
                 "The AI coach is not configured: set OPENAI_API_KEY or OPENAI_BASE_URL."
             )
-        grant = await self._gate.check_and_increment(user_id, feature)
-        call = _Call(grant, kind)
+        async with self._uow() as uow:
+            now = self._clock()
+            acc = await resolve(uow, account, now=now)
+            grant = await self._gate.take(uow, acc, feature)
+            ctx = await load_context(uow, acc, now=now, chat=True) if chat_context else None
+            await uow.commit()
+        call = _Call(grant, kind, acc, ctx)
         try:
             yield call
         except BaseException as exc:
-            await self._refund(grant)
-            if call.started:
-                await self._log(call, exc.status if isinstance(exc, LLMError) else "error")
+            await self._fail(call, exc.status if isinstance(exc, LLMError) else "error")
             raise
-        await self._log(call, "ok")
 
-    async def _refund(self, grant: Grant) -> None:
+    async def _finish(self, call: _Call, store: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Store the answer and its usage row in one transaction."""
+        async with self._uow() as uow:
+            stored = await store(uow)
+            await self._record(uow, call, "ok")
+            await uow.commit()
+        return stored
+
+    async def _fail(self, call: _Call, status: str) -> None:
+        """Give the unit back and log the call (if the model was asked); a failure here is
+        logged, never raised over the error the athlete is told about."""
         try:
-            await self._gate.refund(grant)
+            async with self._uow() as uow:
+                await give_back(uow, call.grant)
+                if call.started:
+                    await self._record(uow, call, status)
+                await uow.commit()
         except Exception:
-            logger.exception("Could not refund %s for user %s", grant.feature, grant.user_id)
+            logger.exception("Could not refund %s for user %s", call.grant.feature, call.account.id)
 
-    async def _log(self, call: _Call, status: str) -> None:
-        """Write the usage row; a failure here must not cost the athlete their answer."""
+    async def _record(self, uow: UnitOfWork, call: _Call, status: str) -> None:
         c = call.completion
-        try:
-            await self._usage.log_usage(
-                request_id=call.request_id,
-                user_id=call.grant.user_id,
-                model_id=(c.model if c else self._llm.model)[:64],
-                input_tokens=c.input_tokens if c else 0,
-                output_tokens=c.output_tokens if c else 0,
-                analysis_type=call.kind,
-                latency_ms=call.latency_ms,
-                status=status,
-            )
-        except Exception:
-            logger.exception("Could not log AI usage for user %s", call.grant.user_id)
+        await self._usage.add(
+            uow,
+            request_id=call.request_id,
+            user_id=call.account.id,
+            timezone=call.account.timezone,
+            model_id=(c.model if c else self._llm.model)[:64],
+            input_tokens=c.input_tokens if c else 0,
+            output_tokens=c.output_tokens if c else 0,
+            analysis_type=call.kind,
+            latency_ms=call.latency_ms,
+            status=status,
+        )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
 from core.clock import Clock, utcnow
 from core.db.uow import UnitOfWorkFactory
@@ -27,7 +26,6 @@ from core.limits.throttle import Limit, Refusal, ThrottleService
 
 logger = logging.getLogger(__name__)
 
-CONNECT_CALLBACK = "garmin:connect"  # the bot's GarminCb(action="connect"), packed
 PASSWORD_WAIT = timedelta(minutes=10)  # how long a chat owes us its password after the prompt
 # Sign-ins are throttled per user, and for everyone once Garmin answers 429, so the bot is no
 # oracle for trying stolen passwords and does not get the whole service blocked by Garmin.
@@ -36,25 +34,6 @@ ALL_SIGN_INS = "garmin_login:all"
 
 def _sign_in_key(user_id: int) -> str:
     return f"garmin_login:user:{user_id}"
-
-
-class PushQueue(Protocol):
-    """The push outbox (core.notify.outbox.PushService): stored once per dedup_key."""
-
-    async def enqueue(
-        self,
-        user_id: int,
-        *,
-        kind: str,
-        dedup_key: str,
-        text: str,
-        reply_markup: dict[str, Any] | None = None,
-    ) -> Any: ...
-
-
-def connect_button() -> dict[str, Any]:
-    """An inline keyboard (Bot API JSON) with one button that starts /connect."""
-    return {"inline_keyboard": [[{"text": "Link Garmin again", "callback_data": CONNECT_CALLBACK}]]}
 
 
 @dataclass(frozen=True)

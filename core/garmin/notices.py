@@ -1,67 +1,72 @@
-"""The pushes a Garmin sync sends: one per run for its new activities, one if the link breaks."""
+"""What a Garmin sync tells the athlete, as data: its new activities, or that the link broke.
+
+The outbox stores these (kinds in core.notify.kinds); bot.views.garmin renders them when sent.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
 
-from core.garmin.link import connect_button
 from core.training.activities import ActivityCard
 
 MAX_LISTED = 5  # activities named in a merged push; the rest are only counted
 
 
-def fmt_duration(seconds: float) -> str:
-    total = int(round(seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+class PushQueue(Protocol):
+    """The push outbox (core.notify.outbox.PushService): stored once per dedup_key."""
+
+    async def enqueue(self, user_id: int, *, kind: str, dedup_key: str, data: object) -> Any: ...
 
 
-def card_line(card: ActivityCard) -> str:
-    """Sport, duration, distance and load on one line (plain text, safe as HTML)."""
-    parts = [card.sport.replace("_", " ").capitalize(), fmt_duration(card.timer_s)]
-    if card.distance_m:
-        parts.append(f"{card.distance_m / 1000:.2f} km")
-    if card.avg_hr:
-        parts.append(f"avg HR {card.avg_hr:.0f}")
-    parts.append(f"load {card.load:.0f}" + (" (est.)" if card.load_estimated else ""))
-    return " · ".join(parts)
+@dataclass(frozen=True)
+class ActivityLine:
+    """One new activity, as far as its line in the push names it."""
+
+    id: int
+    local_date: date
+    sport: str
+    sub_sport: str
+    timer_s: float
+    distance_m: float | None
+    avg_hr: float | None
+    load: float
+    load_estimated: bool
 
 
-def activities_push(user_id: int, run_id: int, cards: Sequence[ActivityCard]) -> dict[str, Any]:
-    """enqueue() arguments for one sync run's new activities: a single message, newest first."""
-    if len(cards) == 1:
-        card = cards[0]
-        when = card.local_date.isoformat()
-        text = f"<b>New from Garmin</b> ({when})\n{card_line(card)}\n/activities to see more."
-    else:
-        text = _summary_text(cards)
-    return {
-        "kind": "activity",
-        "dedup_key": f"activities:{user_id}:{run_id}",
-        "text": text,
-        "reply_markup": None,
-    }
+@dataclass(frozen=True)
+class NewActivities:
+    """One sync run's new activities (kind "activity"): the newest few and how many in all."""
+
+    total: int
+    newest: tuple[ActivityLine, ...]  # newest first, at most MAX_LISTED
 
 
-def _summary_text(cards: Sequence[ActivityCard]) -> str:
-    """A headline, the newest few activities and how many more: short lines, far below 4096."""
-    newest = sorted(cards, key=lambda c: c.start_time, reverse=True)
-    lines = [f"{c.local_date.isoformat()}: {card_line(c)}" for c in newest[:MAX_LISTED]]
-    more = len(cards) - len(lines)
-    tail = f"...and {more} more: /activities" if more else "/activities to see more."
-    return "\n".join([f"<b>{len(cards)} new activities from Garmin</b>", *lines, tail])
+@dataclass(frozen=True)
+class LinkBroken:
+    """Garmin no longer accepts the link (kind "garmin_auth"): sync is paused until relinked."""
 
 
-def auth_failed_push(user_id: int, credentials_id: int) -> dict[str, Any]:
-    """enqueue() arguments for the one notice that Garmin no longer accepts the link."""
-    return {
-        "kind": "garmin_auth",
-        "dedup_key": f"garmin_auth:{user_id}:{credentials_id}",
-        "text": (
-            "Garmin Connect no longer accepts my sign-in for your account (password changed "
-            "or access revoked), so automatic sync is paused. Link it again to resume."
-        ),
-        "reply_markup": connect_button(),
-    }
+def new_activities(cards: Sequence[ActivityCard]) -> NewActivities:
+    """The push of a run that brought `cards`: a first sync may bring dozens, one message."""
+    newest = sorted(cards, key=lambda c: c.start_time, reverse=True)[:MAX_LISTED]
+    return NewActivities(total=len(cards), newest=tuple(_line(c) for c in newest))
+
+
+def activities_key(user_id: int, run_id: int) -> str:
+    return f"activities:{user_id}:{run_id}"
+
+
+def link_broken_key(user_id: int, credentials_id: int) -> str:
+    """Told once per link: a new link has new credentials."""
+    return f"garmin_auth:{user_id}:{credentials_id}"
+
+
+def _line(c: ActivityCard) -> ActivityLine:
+    return ActivityLine(
+        id=c.id, local_date=c.local_date, sport=c.sport, sub_sport=c.sub_sport,
+        timer_s=c.timer_s, distance_m=c.distance_m, avg_hr=c.avg_hr, load=c.load,
+        load_estimated=c.load_estimated,
+    )  # fmt: skip

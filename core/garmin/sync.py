@@ -24,12 +24,18 @@ from core.errors import (
     NotLinked,
     SyncInProgress,
 )
-from core.garmin.link import PushQueue
-from core.garmin.notices import activities_push, auth_failed_push
+from core.garmin.notices import (
+    LinkBroken,
+    PushQueue,
+    activities_key,
+    link_broken_key,
+    new_activities,
+)
 from core.garmin.sync_lease import SyncLeases
 from core.gateways.cipher import Cipher
 from core.gateways.garmin.client import GarminGateway, GarminSession
 from core.limits.feature_gate import FeatureGate
+from core.notify.kinds import GARMIN_LINK_BROKEN, NEW_ACTIVITIES
 from core.training.activities import ActivityCard
 from core.training.imports import TrainingService
 
@@ -285,14 +291,20 @@ class GarminSyncService:
         if self._pushes is None:
             return
         if report.cards:  # one message per run: a first sync may bring dozens
-            await self._pushes.enqueue(user_id, **activities_push(user_id, run_id, report.cards))
+            await self._pushes.enqueue(
+                user_id, kind=NEW_ACTIVITIES, dedup_key=activities_key(user_id, run_id),
+                data=new_activities(report.cards),
+            )  # fmt: skip
         if report.status != "auth_failed" or report.relogged:
             return
         async with self._uow() as uow:
             cred = await uow.garmin.credentials(user_id)
         if cred is None or cred.invalid_notified:
             return  # told once per link (the dedup key holds even if this flag was not saved)
-        await self._pushes.enqueue(user_id, **auth_failed_push(user_id, cred.id))
+        await self._pushes.enqueue(
+            user_id, kind=GARMIN_LINK_BROKEN, dedup_key=link_broken_key(user_id, cred.id),
+            data=LinkBroken(),
+        )  # fmt: skip
         async with self._uow() as uow:
             await uow.garmin.update_credentials(user_id, invalid_notified=True)
             await uow.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -200,9 +201,10 @@ def _wire(messages: Sequence[ChatMessage]) -> list[ChatCompletionMessageParam]:
     return cast("list[ChatCompletionMessageParam]", wire)
 
 
-def _estimate_tokens(text: str) -> int:
-    # About four characters per token in English; only used when the server reports no usage.
-    return len(text) // 4
+def estimate_tokens(text: str) -> int:
+    """About four characters per token in English, rounded up: a short message still costs
+    one. For the coach's history budget, and for usage when the server reports none."""
+    return math.ceil(len(text) / 4)
 
 
 def _usage_or_estimate(
@@ -210,7 +212,7 @@ def _usage_or_estimate(
 ) -> tuple[int, int]:
     if usage is not None:
         return usage.prompt_tokens, usage.completion_tokens
-    return _estimate_tokens("".join(m.content for m in messages)), _estimate_tokens(text)
+    return estimate_tokens("".join(m.content for m in messages)), estimate_tokens(text)
 
 
 def _check_answer(text: str, finish_reason: str | None, refused: bool) -> None:

@@ -6,8 +6,9 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from core.accounts.context import AccountRef, resolve
 from core.clock import Clock, local_today, month_start, utcnow
-from core.db.uow import UnitOfWorkFactory
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.errors import UnknownUser
 
 logger = logging.getLogger(__name__)
@@ -64,45 +65,73 @@ class AIUsageService:
         status: str,
     ) -> bool:
         """Record one call; a repeated request_id is not counted twice. Whether it was new."""
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise UnknownUser(user_id)
+            new = await self.add(
+                uow,
+                request_id=request_id,
+                user_id=user_id,
+                timezone=user.timezone,
+                model_id=model_id,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                analysis_type=analysis_type,
+                latency_ms=latency_ms,
+                status=status,
+            )
+            await uow.commit()
+        return new
+
+    async def add(
+        self,
+        uow: UnitOfWork,
+        *,
+        request_id: str,
+        user_id: int,
+        timezone: str,
+        model_id: str,
+        input_tokens: int,
+        output_tokens: int,
+        analysis_type: str,
+        latency_ms: int,
+        status: str,
+    ) -> bool:
+        """`log_usage` in the caller's unit of work, for a user whose zone the caller knows
+        (the coach stores its answer and the log row in one transaction)."""
         if status not in STATUSES:
             raise ValueError(f"unknown AI call status {status!r}")
         now = self._clock()
         cost = cost_cents(self._prices, model_id, input_tokens, output_tokens)
-        async with self._uow() as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise UnknownUser(user_id)
-            new = await uow.ai_usage.add_once(
+        new = await uow.ai_usage.add_once(
+            user_id,
+            request_id=request_id,
+            model_id=model_id,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_cents=cost,
+            analysis_type=analysis_type,
+            latency_ms=latency_ms,
+            status=status,
+            created_at=now,
+        )
+        if new:
+            await uow.usage.add_ai_totals(
                 user_id,
-                request_id=request_id,
-                model_id=model_id,
+                month_start(local_today(now, timezone)),
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
                 cost_cents=cost,
-                analysis_type=analysis_type,
-                latency_ms=latency_ms,
-                status=status,
-                created_at=now,
             )
-            if new:
-                await uow.usage.add_ai_totals(
-                    user_id,
-                    month_start(local_today(now, user.timezone)),
-                    input_tokens=input_tokens,
-                    output_tokens=output_tokens,
-                    cost_cents=cost,
-                )
-            await uow.commit()
         return new
 
-    async def month(self, user_id: int) -> AIMonth:
+    async def month(self, account: AccountRef) -> AIMonth:
         """This local month's AI totals for the user."""
-        async with self._uow() as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise UnknownUser(user_id)
-            start = month_start(local_today(self._clock(), user.timezone))
-            row = await uow.usage.ai_totals(user_id, start)
+        now = self._clock()
+        async with self._uow(readonly=True) as uow:
+            acc = await resolve(uow, account, now=now)
+            row = await uow.usage.ai_totals(acc.id, month_start(local_today(now, acc.timezone)))
         if row is None:
             return AIMonth(0, 0, 0, 0.0)
         return AIMonth(row.used, row.input_tokens, row.output_tokens, row.cost_cents)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import time as _time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from core.accounts.context import AccountContext, AccountRef, resolve
 from core.clock import Clock, local_midnight_utc, local_today, month_start, next_month_start, utcnow
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import LimitReached, ProOnly, UnknownFeature, UnknownUser
-from core.limits.plans import PlanLimits, subscription_grants_plan
+from core.errors import LimitReached, ProOnly, UnknownFeature
+from core.limits.plans import PlanLimits
 
 # Active-plan counting has no time window: one fixed key holds "plans currently active".
 ACTIVE_WINDOW = date(1970, 1, 1)
-PLAN_CACHE_SECONDS = 60.0
 
 
 class Feature(StrEnum):
@@ -92,79 +91,86 @@ async def release_active_plans(uow: UnitOfWork, user_id: int, count: int) -> Non
         await uow.usage.decrement(user_id, Feature.AI_PLAN.value, ACTIVE_WINDOW, by=count)
 
 
+def history_start_of(plan: PlanLimits, tz: str, now: datetime) -> date | None:
+    """The first local day a user on `plan` in zone `tz` may see (None: all history)."""
+    if plan.history_days is None:
+        return None
+    return local_today(now, tz) - timedelta(days=plan.history_days)
+
+
 class FeatureGate:
-    """Grants or refuses AI features by plan; the only place limits are read."""
+    """Grants or refuses AI features by plan; the only place limits are read.
+
+    Each method takes the request's AccountContext (zone and plan already resolved: no user
+    read) or a bare user id, which is then resolved with one statement.
+    """
 
     def __init__(self, uow: UnitOfWorkFactory, *, clock: Clock = utcnow) -> None:
         self._uow = uow
         self._clock = clock
-        self._plans: dict[str, PlanLimits] = {}
-        self._plans_loaded = 0.0
 
-    async def _plan_by_code(self, uow: UnitOfWork, code: str) -> PlanLimits:
-        # Plans change only by migration or by an operator: a short cache saves a query a call.
-        if _time.monotonic() - self._plans_loaded > PLAN_CACHE_SECONDS or code not in self._plans:
-            self._plans = {p.code: PlanLimits.of(p) for p in await uow.plans.all()}
-            self._plans_loaded = _time.monotonic()
-        return self._plans[code]
-
-    async def _user_plan(self, uow: UnitOfWork, user_id: int) -> tuple[str, PlanLimits]:
-        found = await uow.subscriptions.with_user(user_id)
-        if found is None:
-            raise UnknownUser(user_id)
-        tz, sub, plan = found
-        if plan is not None and subscription_grants_plan(sub, self._clock()):
-            return tz, PlanLimits.of(plan)
-        return tz, await self._plan_by_code(uow, "free")
-
-    async def plan_for(self, user_id: int) -> PlanLimits:
+    async def plan_for(self, account: AccountRef) -> PlanLimits:
         """The plan in force for this user now."""
+        if isinstance(account, AccountContext):
+            return account.plan
         async with self._uow(readonly=True) as uow:
-            return (await self._user_plan(uow, user_id))[1]
+            return (await resolve(uow, account, now=self._clock())).plan
 
-    async def check_and_increment(self, user_id: int, feature: str | Feature) -> Grant:
+    async def take(self, uow: UnitOfWork, account: AccountContext, feature: Feature) -> Grant:
+        """Count one use in the caller's unit of work (LimitReached when the plan allows no
+        more); it counts once the caller commits."""
+        limit: int | None = getattr(account.plan, LIMIT_FIELD[feature])
+        window_start, resets_at = window_of(feature, self._clock(), account.timezone)
+        used = await uow.usage.try_increment(account.id, feature.value, window_start, limit)
+        if used is None:
+            raise LimitReached(feature.value, limit or 0, resets_at)
+        return Grant(account.id, feature, window_start, used, limit)
+
+    async def check_and_increment(self, account: AccountRef, feature: str | Feature) -> Grant:
         """Count one use of `feature`, or raise LimitReached when the plan allows no more."""
         feat = parse_feature(feature)
         async with self._uow() as uow:
-            tz, plan = await self._user_plan(uow, user_id)
-            limit: int | None = getattr(plan, LIMIT_FIELD[feat])
-            window_start, resets_at = window_of(feat, self._clock(), tz)
-            used = await uow.usage.try_increment(user_id, feat.value, window_start, limit)
-            if used is None:
-                raise LimitReached(feat.value, limit or 0, resets_at)
+            grant = await self.take(uow, await resolve(uow, account, now=self._clock()), feat)
             await uow.commit()
-        return Grant(user_id, feat, window_start, used, limit)
+        return grant
 
     async def refund(self, grant: Grant) -> None:
         """Give back the unit a failed request used, in the window it was counted in."""
         async with self._uow() as uow:
-            await uow.usage.decrement(grant.user_id, grant.feature.value, grant.window_start)
+            await give_back(uow, grant)
             await uow.commit()
 
-    async def remaining(self, user_id: int) -> UsageReport:
+    async def remaining(self, account: AccountRef) -> UsageReport:
         """What the plan allows and what is used in each current window (for /usage)."""
         now = self._clock()
         async with self._uow(readonly=True) as uow:
-            tz, plan = await self._user_plan(uow, user_id)
+            ctx = await resolve(uow, account, now=now)
             features = []
             for feat in Feature:
-                start, resets = window_of(feat, now, tz)
-                used = await uow.usage.used(user_id, feat.value, start)
-                features.append(FeatureUsage(feat, used, getattr(plan, LIMIT_FIELD[feat]), resets))
-        return UsageReport(plan, features)
+                start, resets = window_of(feat, now, ctx.timezone)
+                used = await uow.usage.used(ctx.id, feat.value, start)
+                limit = getattr(ctx.plan, LIMIT_FIELD[feat])
+                features.append(FeatureUsage(feat, used, limit, resets))
+        return UsageReport(ctx.plan, features)
 
-    async def history_start(self, user_id: int) -> date | None:
+    async def history_start(self, account: AccountRef) -> date | None:
         """The first local day this user may see (None: all history)."""
-        async with self._uow(readonly=True) as uow:
-            tz, plan = await self._user_plan(uow, user_id)
-        if plan.history_days is None:
-            return None
-        return local_today(self._clock(), tz) - timedelta(days=plan.history_days)
+        if isinstance(account, AccountContext):
+            ctx = account
+        else:
+            async with self._uow(readonly=True) as uow:
+                ctx = await resolve(uow, account, now=self._clock())
+        return history_start_of(ctx.plan, ctx.timezone, self._clock())
 
-    async def require_export(self, user_id: int) -> None:
+    async def require_export(self, account: AccountRef) -> None:
         """Raise ProOnly unless the plan includes data export."""
-        if not (await self.plan_for(user_id)).export:
+        if not (await self.plan_for(account)).export:
             raise ProOnly("export")
 
-    async def has_priority_sync(self, user_id: int) -> bool:
-        return (await self.plan_for(user_id)).priority_sync
+    async def has_priority_sync(self, account: AccountRef) -> bool:
+        return (await self.plan_for(account)).priority_sync
+
+
+async def give_back(uow: UnitOfWork, grant: Grant) -> None:
+    """Return a grant's unit in the caller's unit of work."""
+    await uow.usage.decrement(grant.user_id, grant.feature.value, grant.window_start)

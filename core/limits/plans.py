@@ -1,7 +1,8 @@
-"""Which plan a subscription row means right now (pure)."""
+"""Plans as the rest of the code sees them, and which plan a subscription row means now (pure)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ class PlanLimits:
     priority_sync: bool
     sync_interval_minutes: int
     price_cents: int
+    currency: str  # ISO 4217, lower case as Stripe writes it
 
     @classmethod
     def of(cls, plan: SubscriptionPlan) -> PlanLimits:
@@ -42,7 +44,22 @@ class PlanLimits:
             priority_sync=plan.priority_sync,
             sync_interval_minutes=plan.sync_interval_minutes,
             price_cents=plan.price_cents,
+            currency=plan.currency,
         )
+
+
+@dataclass(frozen=True)
+class PlanPair:
+    """The two plans on offer, as their subscription_plans rows say."""
+
+    free: PlanLimits
+    pro: PlanLimits
+
+    @classmethod
+    def of(cls, plans: Iterable[SubscriptionPlan]) -> PlanPair:
+        """From the plan rows; the first migration seeds both."""
+        by_code = {plan.code: PlanLimits.of(plan) for plan in plans}
+        return cls(free=by_code["free"], pro=by_code["pro"])
 
 
 def subscription_grants_plan(sub: UserSubscription | None, now: datetime) -> bool:

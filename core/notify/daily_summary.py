@@ -15,13 +15,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock, utcnow
-from core.db.models import FitnessMetrics, GarminFitnessData, RaceGoal
+from core.db.models import GarminFitnessData, RaceGoal
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.garmin.notices import fmt_duration
+from core.notify.kinds import SUMMARY
 from core.notify.outbox import NewPush, PushService
 from core.training import fitness_store
-from core.training.fitness import form_reading
-from core.training.reports import TodayReport, Wellness
+from core.training.reports import TodayReport, today_report
 
 logger = logging.getLogger(__name__)
 
@@ -39,58 +38,18 @@ class DueSummary:
         return f"summary:{self.user_id}:{self.day.isoformat()}"
 
 
-def summary_text(report: TodayReport, yesterday: Sequence[tuple[str, float]]) -> str:
-    """The summary as HTML (only our own words and numbers: nothing to escape)."""
-    lines = [f"<b>Good morning! {report.today:%A, %d %B}</b>"]
-    if yesterday:
-        sports = ", ".join(f"{sport.replace('_', ' ')} {fmt_duration(t)}" for sport, t in yesterday)
-        lines.append(f"Yesterday: {sports}; load {report.yesterday_load:.0f}")
-    else:
-        lines.append("Yesterday: rest day")
-    lines.append(f"Form (TSB): {report.tsb:+.0f} ({report.form})")
-    lines.append(f"Fitness (CTL) {report.ctl:.0f} · Fatigue (ATL) {report.atl:.0f}")
-    w = report.wellness
-    if w is not None:
-        parts = []
-        if w.sleep_score is not None or w.sleep_seconds:
-            hours = f" ({(w.sleep_seconds or 0) / 3600:.1f} h)" if w.sleep_seconds else ""
-            parts.append(f"sleep {w.sleep_score if w.sleep_score is not None else '-'}{hours}")
-        if w.hrv_ms is not None:
-            parts.append(f"HRV {w.hrv_ms:.0f} ms")
-        if w.body_battery_high is not None:
-            parts.append(f"body battery {w.body_battery_high}")
-        if w.training_readiness is not None:
-            parts.append(f"readiness {w.training_readiness}")
-        if parts:
-            lines.append("Recovery: " + " · ".join(parts))
-    if report.goal_days is not None:
-        lines.append(f"{report.goal_days} days to your next race.")
-    return "\n".join(lines)
+@dataclass(frozen=True)
+class SportTime:
+    sport: str
+    seconds: float
 
 
-def _report(
-    today: date, now_row: FitnessMetrics | None, y_row: FitnessMetrics | None,
-    well: GarminFitnessData | None, goal: RaceGoal | None,
-) -> TodayReport:  # fmt: skip
-    tsb = now_row.tsb if now_row else 0.0
-    return TodayReport(
-        today=today, yesterday_load=y_row.load if y_row else 0.0,
-        ctl=now_row.ctl if now_row else 0.0, atl=now_row.atl if now_row else 0.0, tsb=tsb,
-        form=form_reading(tsb), has_data=now_row is not None, wellness=_wellness(well),
-        workout_title=None, workout_text=None, goal_name=goal.name if goal else None,
-        goal_days=(goal.race_date - today).days if goal else None,
-    )  # fmt: skip
+@dataclass(frozen=True)
+class MorningSummary:
+    """The data of a morning push (kind "summary"): the /today figures, yesterday's sessions."""
 
-
-def _wellness(row: GarminFitnessData | None) -> Wellness | None:
-    if row is None:
-        return None
-    return Wellness(
-        day=row.day, sleep_score=row.sleep_score, sleep_seconds=row.sleep_seconds,
-        hrv_ms=row.hrv_ms, body_battery_high=row.body_battery_high,
-        body_battery_low=row.body_battery_low, training_readiness=row.training_readiness,
-        resting_hr=row.resting_hr,
-    )  # fmt: skip
+    report: TodayReport
+    yesterday: tuple[SportTime, ...]
 
 
 class DailySummaryService:
@@ -126,16 +85,16 @@ class DailySummaryService:
         async with self._uow() as uow:
             queued = await uow.due.push_keys([i.key for i in items])
             todo = [i for i in items if i.key not in queued]  # queued: flush + confirm finish it
-            texts = await self._compose(uow, todo) if todo else []
+            summaries = await self._compose(uow, todo) if todo else []
             await uow.commit()  # the fitness rows brought up to date
         await self._pushes.enqueue_many(
-            [NewPush(item.user_id, "summary", item.key, text) for item, text in texts]
+            [NewPush(item.user_id, SUMMARY, item.key, summary) for item, summary in summaries]
         )
-        return len(texts)
+        return len(summaries)
 
     async def _compose(
         self, uow: UnitOfWork, items: Sequence[DueSummary]
-    ) -> list[tuple[DueSummary, str]]:
+    ) -> list[tuple[DueSummary, MorningSummary]]:
         """The same figures as /today, for a batch of athletes."""
         ids = [i.user_id for i in items]
         first = min(i.day for i in items) - timedelta(days=2)
@@ -151,20 +110,20 @@ class DailySummaryService:
         wellness: dict[int, list[GarminFitnessData]] = defaultdict(list)
         for w in await uow.summaries.wellness(ids, first, last):
             wellness[w.user_id].append(w)
-        sessions: dict[tuple[int, date], list[tuple[str, float]]] = defaultdict(list)
+        sessions: dict[tuple[int, date], list[SportTime]] = defaultdict(list)
         for uid, day, sport, secs in await uow.summaries.sessions(ids, first, last):
-            sessions[(uid, day)].append((sport, secs))
+            sessions[(uid, day)].append(SportTime(sport, secs))
         out = []
         for item in items:
             uid, today = item.user_id, item.day
             yday = today - timedelta(days=1)
             goal = next((g for g in goals[uid] if g.race_date >= today), None)
             well = [w for w in wellness[uid] if today - timedelta(days=2) <= w.day <= today]
-            report = _report(
-                today, fitness.get((uid, today)), fitness.get((uid, yday)),
-                well[-1] if well else None, goal,
+            report = today_report(
+                today, fitness=fitness.get((uid, today)), yesterday=fitness.get((uid, yday)),
+                wellness=well[-1] if well else None, goal=goal,
             )  # fmt: skip
-            out.append((item, summary_text(report, sessions[(uid, yday)])))
+            out.append((item, MorningSummary(report, tuple(sessions[(uid, yday)]))))
         return out
 
     async def confirm(self, items: Sequence[DueSummary]) -> int:

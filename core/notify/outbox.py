@@ -1,18 +1,21 @@
 """The push outbox: what the bot sends unasked, stored once, marked done only once delivered.
 
-Producers (daily summary, Garmin sync, billing) `enqueue` with a dedup key, so the same push
-enqueued twice is stored once. The sender (bot.delivery.notifier) reads `pending`, and marks a push
-sent only after Telegram accepted it: a crash in between re-sends, a sent push never goes again.
+Producers (daily summary, Garmin sync, billing) `enqueue` a kind (core.notify.kinds) and its
+data with a dedup key, so the same push enqueued twice is stored once; the bot renders the data
+when it sends (bot.views.notify), never earlier. The sender (bot.delivery.notifier) reads
+`pending`, and marks a push sent only after Telegram accepted it: a crash in between re-sends,
+a sent push never goes again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
 
 from core.clock import Clock, utcnow
 from core.db.uow import UnitOfWorkFactory
@@ -22,8 +25,34 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # failed deliveries before a push is given up
 MAX_ERROR_CHARS = 300
 MARK_BATCH = 500  # pushes marked sent per transaction, at most
-PHOTO_KEY = "photo_png_b64"
+DATA_KEY = "data"  # the push's data; rows stored before it held rendered text instead
 PARTS_KEY = "sent_parts"  # how many parts of a long push Telegram already accepted
+
+T = TypeVar("T")
+
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}  # building one costs far more than using it
+
+
+def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
+
+
+def to_data(value: object) -> dict[str, Any]:
+    """A push's data as plain JSON values: dataclasses as dicts, dates as ISO strings."""
+    data = _adapter(type(value)).dump_python(value, mode="json")
+    if not isinstance(data, dict):
+        raise TypeError(f"push data must be a dataclass or a dict, not {type(value).__name__}")
+    return data
+
+
+def from_data(cls: type[T], data: Mapping[str, Any]) -> T:
+    """The dataclass back from stored data (pydantic.ValidationError when it does not fit)."""
+    value: T = _adapter(cls).validate_python(data)
+    return value
 
 
 @dataclass(frozen=True)
@@ -33,13 +62,12 @@ class NewPush:
     user_id: int
     kind: str
     dedup_key: str
-    text: str
-    reply_markup: dict[str, Any] | None = None
+    data: object  # a dataclass (or dict) of plain values, stored through to_data
 
 
 @dataclass(frozen=True)
 class PendingPush:
-    """A push waiting for delivery, with the chat to deliver it to."""
+    """A push waiting for delivery, with the chat to deliver it to and how its reader reads."""
 
     id: int
     user_id: int
@@ -47,6 +75,8 @@ class PendingPush:
     kind: str
     payload: dict[str, Any]
     priority: bool = False
+    units: str = "metric"
+    timezone: str = "UTC"
 
     @property
     def cursor(self) -> tuple[int, int]:
@@ -54,34 +84,18 @@ class PendingPush:
         return (0 if self.priority else 1, self.id)
 
     @property
-    def text(self) -> str:
-        return str(self.payload.get("text") or "")
+    def is_legacy(self) -> bool:
+        """Stored before pushes carried data: the payload holds the finished message."""
+        return DATA_KEY not in self.payload
 
     @property
-    def reply_markup(self) -> dict[str, Any] | None:
-        markup = self.payload.get("reply_markup")
-        return markup if isinstance(markup, dict) else None
-
-    @property
-    def photo_png(self) -> bytes | None:
-        data = self.payload.get(PHOTO_KEY)
-        return base64.b64decode(data) if isinstance(data, str) else None
+    def data(self) -> dict[str, Any]:
+        data = self.payload.get(DATA_KEY)
+        return data if isinstance(data, dict) else {}
 
     @property
     def parts_sent(self) -> int:
         return int(self.payload.get(PARTS_KEY) or 0)
-
-
-def make_payload(
-    text: str, reply_markup: dict[str, Any] | None = None, photo_png: bytes | None = None
-) -> dict[str, Any]:
-    """The JSON stored for a push: text, optional inline keyboard, optional PNG."""
-    payload: dict[str, Any] = {"text": text}
-    if reply_markup is not None:
-        payload["reply_markup"] = reply_markup
-    if photo_png is not None:
-        payload[PHOTO_KEY] = base64.b64encode(photo_png).decode("ascii")
-    return payload
 
 
 class PushService:
@@ -96,18 +110,9 @@ class PushService:
         self._marks: list[tuple[int, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def enqueue(
-        self,
-        user_id: int,
-        *,
-        kind: str,
-        dedup_key: str,
-        text: str,
-        reply_markup: dict[str, Any] | None = None,
-        photo_png: bytes | None = None,
-    ) -> bool:
+    async def enqueue(self, user_id: int, *, kind: str, dedup_key: str, data: object) -> bool:
         """Store the push unless its dedup key is stored already; whether it was new."""
-        payload = make_payload(text, reply_markup, photo_png)
+        payload = {DATA_KEY: to_data(data)}
         async with self._uow() as uow:
             new_id = await uow.pushes.add(user_id, kind=kind, dedup_key=dedup_key, payload=payload)
             await uow.commit()
@@ -118,10 +123,10 @@ class PushService:
         new = 0
         async with self._uow() as uow:
             for push in pushes:
-                payload = make_payload(push.text, push.reply_markup, None)
                 added = await uow.pushes.add(
-                    push.user_id, kind=push.kind, dedup_key=push.dedup_key, payload=payload
-                )
+                    push.user_id, kind=push.kind, dedup_key=push.dedup_key,
+                    payload={DATA_KEY: to_data(push.data)},
+                )  # fmt: skip
                 new += added is not None
             await uow.commit()
         return new
@@ -134,7 +139,7 @@ class PushService:
             rows = await uow.pushes.pending(limit, after=after)
         return [
             PendingPush(id=r[0], user_id=r[1], chat_id=r[2], kind=r[3], payload=r[4],
-                        priority=r[5] == 0)
+                        priority=r[5] == 0, units=r[6], timezone=r[7])
             for r in rows
         ]  # fmt: skip
 

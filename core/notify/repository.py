@@ -20,7 +20,8 @@ from core.db.repository import Repository
 PRIORITY_STATUSES = ("active", "trialing", "past_due")
 
 Cursor = tuple[int, int]  # (rank, push id) of the last row of the previous page
-PendingRow = tuple[int, int, int, str, dict[str, Any], int]  # id, user, chat, kind, payload, rank
+# id, user, chat, kind, payload, rank, and the reader's units and zone (to render the data)
+PendingRow = tuple[int, int, int, str, dict[str, Any], int, str, str]
 
 
 class PushRepository(Repository):
@@ -56,7 +57,16 @@ class PushRepository(Repository):
         )
         rank = case((priority, 0), else_=1)
         stmt = (
-            select(Push.id, Push.user_id, User.chat_id, Push.kind, Push.payload, rank)
+            select(
+                Push.id,
+                Push.user_id,
+                User.chat_id,
+                Push.kind,
+                Push.payload,
+                rank,
+                User.units,
+                User.timezone,
+            )
             .join(User, User.id == Push.user_id)
             .where(Push.status == "pending", User.is_blocked.is_(False))
         )
@@ -64,7 +74,7 @@ class PushRepository(Repository):
             stmt = stmt.where(or_(rank > after[0], and_(rank == after[0], Push.id > after[1])))
         stmt = stmt.order_by(rank, Push.id).limit(limit)
         rows = (await self.session.execute(stmt)).all()
-        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     async def mark_sent(self, push_ids: Sequence[int], at: datetime) -> set[int]:
         """Pending -> sent; the ids that were pending (the others were done already)."""

@@ -1,4 +1,8 @@
-"""Short human forms of training figures: durations, distances, paces, sport names."""
+"""Short plain-text forms of training figures: durations, distances, paces, sport names.
+
+The one place these are written: the bot's views and the coach's prompts both use them, so
+the athlete and the model read a figure the same way. No markup here.
+"""
 
 from __future__ import annotations
 

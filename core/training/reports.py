@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from core.accounts.context import AccountContext, AccountRef, resolve
 from core.clock import Clock, local_today, utcnow
-from core.db.models import ActivityMetrics, GarminFitnessData
+from core.db.models import ActivityMetrics, FitnessMetrics, GarminFitnessData, RaceGoal, Workout
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import NotFound, UnknownUser
+from core.errors import NotFound
 from core.limits.feature_gate import FeatureGate
 from core.training import fitness_store
 from core.training.activities import ActivityCard, card_of
@@ -88,19 +89,15 @@ class ReportService:
         self._gate = gate
         self._clock = clock
 
-    async def _tz(self, uow: UnitOfWork, user_id: int) -> str:
-        user = await uow.users.get(user_id)
-        if user is None:
-            raise UnknownUser(user_id)
-        return user.timezone
+    async def _account(self, uow: UnitOfWork, account: AccountRef) -> AccountContext:
+        return await resolve(uow, account, now=self._clock())
 
-    async def today(self, user_id: int) -> TodayReport:
-        """The morning view of the athlete's day."""
+    async def today(self, account: AccountRef) -> TodayReport:
+        """The morning view of the athlete's day (one transaction)."""
         async with self._uow() as uow:
-            tz = await self._tz(uow, user_id)
-            today = local_today(self._clock(), tz)
+            acc = await self._account(uow, account)
+            user_id, today = acc.id, local_today(self._clock(), acc.timezone)
             await fitness_store.bring_up_to_date(uow.training, user_id, today=today)
-            await uow.commit()
             rows = await uow.training.fitness_between(user_id, today - timedelta(days=1), today)
             by_day = {r.day: r for r in rows}
             wellness = await uow.training.latest_wellness(
@@ -108,24 +105,17 @@ class ReportService:
             )
             workout = await uow.training.workout_on(user_id, today)
             goal = await uow.goals.next_goal(user_id, from_day=today)
-        now_row, yday = by_day.get(today), by_day.get(today - timedelta(days=1))
-        ctl = now_row.ctl if now_row else 0.0
-        atl = now_row.atl if now_row else 0.0
-        tsb = now_row.tsb if now_row else 0.0
-        return TodayReport(
-            today=today, yesterday_load=yday.load if yday else 0.0, ctl=ctl, atl=atl, tsb=tsb,
-            form=form_reading(tsb), has_data=bool(rows), wellness=_wellness(wellness),
-            workout_title=workout.title if workout else None,
-            workout_text=workout.description if workout else None,
-            goal_name=goal.name if goal else None,
-            goal_days=(goal.race_date - today).days if goal else None,
+            await uow.commit()
+        return today_report(
+            today, fitness=by_day.get(today), yesterday=by_day.get(today - timedelta(days=1)),
+            wellness=wellness, workout=workout, goal=goal,
         )  # fmt: skip
 
-    async def week(self, user_id: int) -> WeekReport:
+    async def week(self, account: AccountRef) -> WeekReport:
         """This week against last week (Monday-based, local), stored in weekly_summaries."""
-        since = await self._gate.history_start(user_id)
         async with self._uow() as uow:
-            tz = await self._tz(uow, user_id)
+            acc = await self._account(uow, account)
+            user_id, tz, since = acc.id, acc.timezone, await self._gate.history_start(acc)
             monday = _monday(local_today(self._clock(), tz))
             last_monday = monday - timedelta(days=7)
             start = last_monday if since is None else max(last_monday, since)
@@ -140,41 +130,45 @@ class ReportService:
             await uow.commit()
         return WeekReport(this=weeks[0], last=weeks[1])
 
-    async def activities(self, user_id: int, *, limit: int = LIST_SIZE) -> list[ActivityCard]:
+    async def activities(
+        self, account: AccountRef, *, limit: int = LIST_SIZE
+    ) -> list[ActivityCard]:
         """The newest activities within the visible history."""
-        since = await self._gate.history_start(user_id)
-        async with self._uow() as uow:
-            tz = await self._tz(uow, user_id)
+        async with self._uow(readonly=True) as uow:
+            acc = await self._account(uow, account)
+            user_id, tz, since = acc.id, acc.timezone, await self._gate.history_start(acc)
             rows = await uow.training.recent_activities(user_id, since=since, limit=limit)
             profile = await uow.profiles.get(user_id)
             return [card_of(r, tz=tz, profile=profile) for r in rows]
 
-    async def activity(self, user_id: int, activity_id: int) -> ActivityCard:
+    async def activity(self, account: AccountRef, activity_id: int) -> ActivityCard:
         """One activity of this user (NotFound for anyone else's, or beyond the history)."""
-        since = await self._gate.history_start(user_id)
-        async with self._uow() as uow:
-            tz = await self._tz(uow, user_id)
+        async with self._uow(readonly=True) as uow:
+            acc = await self._account(uow, account)
+            user_id, tz, since = acc.id, acc.timezone, await self._gate.history_start(acc)
             row = await uow.training.activity(user_id, activity_id, since=since)
             if row is None:
                 raise NotFound("Activity not found.")
             return card_of(row, tz=tz, profile=await uow.profiles.get(user_id))
 
-    async def fitness_days(self, user_id: int, *, days: int = CHART_DAYS) -> list[DayFitness]:
+    async def fitness_days(
+        self, account: AccountRef, *, days: int = CHART_DAYS
+    ) -> list[DayFitness]:
         """Daily fitness rows of the last `days` days within the visible history."""
-        since = await self._gate.history_start(user_id)
         async with self._uow() as uow:
-            tz = await self._tz(uow, user_id)
-            today = local_today(self._clock(), tz)
+            acc = await self._account(uow, account)
+            user_id, since = acc.id, await self._gate.history_start(acc)
+            today = local_today(self._clock(), acc.timezone)
             await fitness_store.bring_up_to_date(uow.training, user_id, today=today)
-            await uow.commit()
             start = today - timedelta(days=days - 1)
             start = start if since is None else max(start, since)
             rows = await uow.training.fitness_between(user_id, start, today)
+            await uow.commit()
         return [fitness_store.day_fitness(r) for r in rows]
 
-    async def fitness_chart(self, user_id: int) -> bytes:
+    async def fitness_chart(self, account: AccountRef) -> bytes:
         """The fitness chart as PNG bytes, drawn on a worker thread."""
-        days = await self.fitness_days(user_id)
+        days = await self.fitness_days(account)
         return await asyncio.to_thread(
             fitness_chart_png, days, title="Fitness (CTL), fatigue (ATL) and form (TSB)"
         )
@@ -220,7 +214,26 @@ def week_data(w: WeekFigures) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _wellness(row: GarminFitnessData | None) -> Wellness | None:
+def today_report(
+    today: date, *, fitness: FitnessMetrics | None, yesterday: FitnessMetrics | None,
+    wellness: GarminFitnessData | None, goal: RaceGoal | None, workout: Workout | None = None,
+) -> TodayReport:  # fmt: skip
+    """The day's figures from its rows: /today and the morning summary say the same."""
+    tsb = fitness.tsb if fitness else 0.0
+    return TodayReport(
+        today=today, yesterday_load=yesterday.load if yesterday else 0.0,
+        ctl=fitness.ctl if fitness else 0.0, atl=fitness.atl if fitness else 0.0, tsb=tsb,
+        form=form_reading(tsb), has_data=fitness is not None or yesterday is not None,
+        wellness=wellness_of(wellness),
+        workout_title=workout.title if workout else None,
+        workout_text=workout.description if workout else None,
+        goal_name=goal.name if goal else None,
+        goal_days=(goal.race_date - today).days if goal else None,
+    )  # fmt: skip
+
+
+def wellness_of(row: GarminFitnessData | None) -> Wellness | None:
+    """The figures of a day's Garmin wellness row that the athlete is shown."""
     if row is None:
         return None
     return Wellness(

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.runtime.app import set_commands
 from bot.runtime.dispatcher import build_dispatcher
 from bot.runtime.telegram import make_bot
+from bot.web.app import create_app
 from core.bootstrap import Container
 from tests.fakes.bot_api import FakeBotAPI, Recorded
 from tests.fakes.updates import DEFAULT_USER_ID
@@ -80,4 +82,20 @@ async def running_bot(container: Container, api: FakeBotAPI) -> AsyncIterator[Bo
             await dp.stop_polling()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 10)
+        await bot.session.close()
+
+
+WebClient = TestClient[Any, Any]
+
+
+@contextlib.asynccontextmanager
+async def serving_web(container: Container, api: FakeBotAPI) -> AsyncIterator[WebClient]:
+    """The web app as `trainbot run` serves it next to polling (Stripe and health routes)."""
+    bot = make_bot(container.settings, token=api.token)
+    dp = build_dispatcher(container, bot_username=api.bot_username)
+    app = create_app(container, dp, bot, telegram=False)
+    try:
+        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+            yield client
+    finally:
         await bot.session.close()

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 
-from core.billing.service import BillingService
 from core.bootstrap import Container
-from core.config import Settings
+from core.db.models import SubscriptionPlan
 from core.errors import LimitReached
 from core.limits.feature_gate import Feature
 from tests.e2e.harness import BotHarness
@@ -21,32 +21,15 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.stripe_api import FakeStripeAPI
 
 ADMIN_CHAT = 424242
-SECRET = "whsec_test_bot_billing_0000"
+pytestmark = pytest.mark.stripe
+
+SECRET = ev.WEBHOOK_SECRET
 STARS = 500
 MONTH_S = 30 * 86400
 
 
-@pytest.fixture
-async def stripe_api() -> AsyncIterator[FakeStripeAPI]:
-    async with FakeStripeAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def settings(settings: Settings, stripe_api: FakeStripeAPI) -> Settings:
-    return settings.model_copy(
-        update={
-            "stripe_api_key": stripe_api.api_key,
-            "stripe_api_base": stripe_api.base_url,
-            "stripe_price_id": ev.PRICE_ID,
-            "stripe_webhook_secret": SECRET,
-            "stars_price": STARS,
-        }
-    )
-
-
 async def _user_id(c: Container) -> int:
-    return (await c.accounts.get_or_create(u.DEFAULT_USER_ID, first_name="Alex")).id
+    return (await c.services.accounts.get_or_create(u.DEFAULT_USER_ID, first_name="Alex")).id
 
 
 def _buttons(markup: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -57,8 +40,7 @@ def _buttons(markup: dict[str, Any] | None) -> list[dict[str, Any]]:
 async def _pay_by_card(c: Container, stripe_api: FakeStripeAPI, user_id: int, **sub: Any) -> str:
     """A Stripe subscription for the user, applied as its webhook would; the customer id."""
     obj = stripe_api.add_subscription(user_id=user_id, **sub)
-    billing: BillingService = c.extras["billing"]
-    payments = c.extras["payments"]
+    billing, payments = c.services.billing, c.services.payments
     evt = ev.checkout_completed(user_id=user_id, customer=obj["customer"], subscription=obj["id"])
     body, signature = ev.signed(evt, SECRET)
     await billing.handle_event(payments.parse_webhook(body, signature))
@@ -125,7 +107,7 @@ async def test_stars_payment_makes_pro_and_lifts_a_reached_limit(
     harness: BotHarness, bot_api: FakeBotAPI, container: Container, clock: FakeClock
 ) -> None:
     user_id = await _user_id(container)
-    gate = container.gate
+    gate = container.services.gate
     for _ in range(10):
         await gate.check_and_increment(user_id, Feature.AI_CHAT)
     with pytest.raises(LimitReached):
@@ -169,7 +151,7 @@ async def test_refunded_stars_payment_ends_pro(
     }
     [text] = await harness.texts_after({"message": u.message(refunded_payment=refund)})
     assert text.startswith(f"Your payment of {STARS} ⭐ was refunded. Pro has ended")
-    assert (await container.gate.plan_for(user_id)).code == "free"
+    assert (await container.services.gate.plan_for(user_id)).code == "free"
 
 
 async def test_billing_gives_card_subscribers_the_portal(
@@ -195,7 +177,7 @@ async def test_billing_explains_the_grace_period_of_a_failed_payment(
     grace = clock() + timedelta(days=container.settings.past_due_grace_days)
     assert "last payment failed" in text and f"until {grace:%d %b %Y}" in text
     assert len(_buttons(harness.last_markup())) == 1  # update the card in the portal
-    assert (await container.gate.plan_for(user_id)).code == "pro"
+    assert (await container.services.gate.plan_for(user_id)).code == "pro"
 
 
 async def test_terms_state_price_renewal_cancellation_and_refunds(harness: BotHarness) -> None:
@@ -216,3 +198,63 @@ async def test_paysupport_reaches_the_admin_chat(
     [note] = bot_api.sent_texts(ADMIN_CHAT)
     assert str(u.DEFAULT_USER_ID) in note and "@alex_runs" in note
     assert "Free, never paid" in note and "Charged twice &lt;b&gt;help&lt;/b&gt;" in note  # escaped
+
+
+async def test_upgrade_and_terms_show_the_price_and_limits_of_the_plan_rows(
+    harness: BotHarness, container: Container
+) -> None:
+    await _user_id(container)
+    async with container.uow() as uow:
+        await uow.session.execute(
+            update(SubscriptionPlan)
+            .where(SubscriptionPlan.code == "pro")
+            .values(price_cents=1299, currency="eur", ai_chat_per_day=100)
+        )
+        await uow.commit()
+    [text] = await harness.texts_after(u.command("upgrade"))
+    assert "<b>Pro</b>: €12.99/month by card" in text and "9.99" not in text
+    assert "AI chat messages: 10 / day → <b>100 / day</b>" in text
+    assert "AI workouts: 3 / month → <b>unlimited</b>" in text
+    card, _ = _buttons(harness.last_markup())
+    assert card["text"] == "💳 Pay €12.99/month"
+    [terms] = await harness.texts_after(u.command("terms"))
+    assert "Price: €12.99/month by card" in terms and "9.99" not in terms
+
+
+async def test_checkout_comes_back_to_the_chat_it_started_in(
+    harness: BotHarness, bot_api: FakeBotAPI, stripe_api: FakeStripeAPI, container: Container
+) -> None:
+    await _user_id(container)
+    await harness.texts_after(u.command("upgrade"))
+    [checkout] = [r for r in stripe_api.requests if r.path == "/v1/checkout/sessions"]
+    back = f"https://t.me/{bot_api.bot_username}"
+    assert checkout.params["cancel_url"] == f"{back}?start=cancel"
+    [paid] = await harness.texts_after(u.command("start", "paid"))
+    assert paid.startswith("Thank you! Pro is active as soon as Stripe confirms")
+    [cancelled] = await harness.texts_after(u.command("start", "cancel"))
+    assert cancelled.startswith("Checkout cancelled: nothing was charged.")
+    customer = await _pay_by_card(container, stripe_api, await _user_id(container))
+    await harness.texts_after(u.command("billing"))
+    assert stripe_api.portal_sessions[-1]["customer"] == customer
+    assert stripe_api.portal_sessions[-1]["return_url"] == back
+
+
+async def test_a_second_pro_is_refused_with_the_date_in_the_users_zone(
+    harness: BotHarness, bot_api: FakeBotAPI, container: Container, clock: FakeClock
+) -> None:
+    user_id = await _user_id(container)
+    await container.services.accounts.set_timezone(user_id, "Asia/Tokyo")
+    # 20:00 UTC is 05:00 of the next day in Tokyo.
+    end = (clock() + timedelta(days=30)).replace(hour=20, minute=0, second=0, microsecond=0)
+    paid = u.successful_payment_message(
+        payload=f"pro:{user_id}", total_amount=STARS, charge_id="stxTokyo",
+        subscription_expiration_date=int(end.timestamp()),
+    )  # fmt: skip
+    await harness.texts_after(paid)
+    tokyo_day = f"{end.astimezone(ZoneInfo('Asia/Tokyo')):%d %b %Y}"
+    [refusal] = await harness.texts_after(u.command("upgrade"))
+    assert refusal == f"You already have Pro until {tokyo_day}. /billing shows it."
+    harness.feed(u.pre_checkout_query(payload=f"pro:{user_id}", total_amount=STARS))
+    [answer] = await bot_api.wait_for("answerPreCheckoutQuery")
+    assert answer.params["ok"] is False
+    assert answer.params["error_message"] == refusal

@@ -14,7 +14,7 @@ async def test_start_creates_account_and_asks_timezone(harness: BotHarness) -> N
     assert markup is not None
     buttons = [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
     assert any("Europe/Berlin" in b for b in buttons)
-    account = await harness.container.accounts.by_chat(u.DEFAULT_USER_ID)
+    account = await harness.container.services.accounts.by_chat(u.DEFAULT_USER_ID)
     assert account is not None and not account.timezone_set
     commands = [c["command"] for c in harness.api.commands]
     assert {"help", "usage", "settings", "delete"} <= set(commands)
@@ -26,7 +26,7 @@ async def test_typed_timezone_bad_then_good(harness: BotHarness) -> None:
     assert "not a timezone I know" in bad[0]
     good = await harness.texts_after(u.text_message("Asia/Tokyo"))
     assert "Asia/Tokyo" in good[0]
-    account = await harness.container.accounts.by_chat(u.DEFAULT_USER_ID)
+    account = await harness.container.services.accounts.by_chat(u.DEFAULT_USER_ID)
     assert account is not None and account.timezone == "Asia/Tokyo"
 
 
@@ -61,10 +61,10 @@ async def test_delete_needs_confirmation(harness: BotHarness) -> None:
     await harness.texts_after(u.command("delete"))
     kept = await harness.texts_after(u.callback_query("del:0"))
     assert "Nothing was deleted" in kept[0]
-    assert await harness.container.accounts.by_chat(u.DEFAULT_USER_ID) is not None
+    assert await harness.container.services.accounts.by_chat(u.DEFAULT_USER_ID) is not None
     gone = await harness.texts_after(u.callback_query("del:1"))
     assert "deleted" in gone[0]
-    assert await harness.container.accounts.by_chat(u.DEFAULT_USER_ID) is None
+    assert await harness.container.services.accounts.by_chat(u.DEFAULT_USER_ID) is None
 
 
 async def test_admin_only_for_admins(harness: BotHarness) -> None:

@@ -77,9 +77,9 @@ async def container(
 
 
 async def _chat_used(h: BotHarness, chat_id: int = u.DEFAULT_USER_ID) -> int:
-    account = await h.container.accounts.by_chat(chat_id)
+    account = await h.container.services.accounts.by_chat(chat_id)
     assert account is not None
-    report = await h.container.gate.remaining(account.id)
+    report = await h.container.services.gate.remaining(account.id)
     return next(f.used for f in report.features if f.feature == Feature.AI_CHAT)
 
 

@@ -48,7 +48,7 @@ async def test_start_picks_timezone_by_number_and_usage(
     assert out.count("What I do") == 1  # nothing after /quit was read
     container = build(console_settings)
     try:
-        account = await container.accounts.by_chat(CHAT_ID)
+        account = await container.services.accounts.by_chat(CHAT_ID)
     finally:
         await container.close()
     assert account is not None and account.timezone == "Europe/Berlin"

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from core.billing.service import BillingService
 from core.bootstrap import Container
 from core.clock import utcnow
-from core.config import Settings
 from core.db.models import PaymentEvent as PaymentEventRow
 from tests.e2e.harness import BotHarness
 from tests.fakes import stripe_events as ev
@@ -20,33 +17,16 @@ from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.clock import FakeClock
 from tests.fakes.stripe_api import FakeStripeAPI
 
-SECRET = "whsec_test_delete_billing_0000"
+pytestmark = pytest.mark.stripe
+
+SECRET = ev.WEBHOOK_SECRET
 STARS = 500
 STRIPE_ENDS = "Your Pro subscription will be cancelled at Stripe, no further charges."
 STARS_ENDS = "Your Telegram Stars subscription will be cancelled, no further renewals."
 
 
-@pytest.fixture
-async def stripe_api() -> AsyncIterator[FakeStripeAPI]:
-    async with FakeStripeAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def settings(settings: Settings, stripe_api: FakeStripeAPI) -> Settings:
-    return settings.model_copy(
-        update={
-            "stripe_api_key": stripe_api.api_key,
-            "stripe_api_base": stripe_api.base_url,
-            "stripe_price_id": ev.PRICE_ID,
-            "stripe_webhook_secret": SECRET,
-            "stars_price": STARS,
-        }
-    )
-
-
 async def _user_id(c: Container) -> int:
-    return (await c.accounts.get_or_create(u.DEFAULT_USER_ID, first_name="Alex")).id
+    return (await c.services.accounts.get_or_create(u.DEFAULT_USER_ID, first_name="Alex")).id
 
 
 async def _pay_by_card(c: Container, stripe_api: FakeStripeAPI, clock: FakeClock) -> str:
@@ -54,9 +34,9 @@ async def _pay_by_card(c: Container, stripe_api: FakeStripeAPI, clock: FakeClock
     user_id = await _user_id(c)
     sub = stripe_api.add_subscription(user_id=user_id)
     clock.set(utcnow())  # the fake Stripe API stamps objects with the real time
-    billing: BillingService = c.extras["billing"]
     evt = ev.checkout_completed(user_id=user_id, customer=sub["customer"], subscription=sub["id"])
-    change = await billing.handle_event(c.extras["payments"].parse_webhook(*ev.signed(evt, SECRET)))
+    event = c.services.payments.parse_webhook(*ev.signed(evt, SECRET))
+    change = await c.services.billing.handle_event(event)
     assert change is not None and change.plan_code == "pro"
     return str(sub["id"])
 
@@ -87,7 +67,7 @@ async def test_delete_cancels_the_card_subscription_at_stripe_first(
     cancels = [r for r in stripe_api.requests if r.method == "DELETE"]
     assert [r.path for r in cancels] == [f"/v1/subscriptions/{sub_id}"]
     assert stripe_api.subscriptions[sub_id]["status"] == "canceled"
-    assert await container.accounts.by_chat(u.DEFAULT_USER_ID) is None
+    assert await container.services.accounts.by_chat(u.DEFAULT_USER_ID) is None
     assert await _payment_owners(container) == [None]  # kept for accounting, unlinked
 
 
@@ -103,8 +83,8 @@ async def test_stripe_down_deletes_nothing_and_says_so(
         "please try /delete again in a few minutes."
     )
     assert stripe_api.subscriptions[sub_id]["status"] == "active"
-    assert await container.accounts.by_chat(u.DEFAULT_USER_ID) is not None
-    assert (await container.gate.plan_for(await _user_id(container))).code == "pro"
+    assert await container.services.accounts.by_chat(u.DEFAULT_USER_ID) is not None
+    assert (await container.services.gate.plan_for(await _user_id(container))).code == "pro"
     [done] = await harness.texts_after(u.callback_query("del:1"))  # trying again works
     assert done.startswith("All your data is deleted.")
     assert stripe_api.subscriptions[sub_id]["status"] == "canceled"
@@ -119,7 +99,7 @@ async def test_delete_cancels_the_stars_subscription(
     bot_api.fail_next("editUserStarSubscription", 502, "Bad Gateway")
     [refusal] = await harness.texts_after(u.callback_query("del:1"))
     assert "could not reach Telegram" in refusal and "nothing was deleted" in refusal
-    assert await container.accounts.by_chat(u.DEFAULT_USER_ID) is not None
+    assert await container.services.accounts.by_chat(u.DEFAULT_USER_ID) is not None
 
     [done] = await harness.texts_after(u.callback_query("del:1"))
     assert done.startswith("All your data is deleted.")
@@ -130,7 +110,7 @@ async def test_delete_cancels_the_stars_subscription(
         "telegram_payment_charge_id": "stxRenews1",
         "is_canceled": True,
     }
-    assert await container.accounts.by_chat(u.DEFAULT_USER_ID) is None
+    assert await container.services.accounts.by_chat(u.DEFAULT_USER_ID) is None
 
 
 async def test_an_ended_card_subscription_is_not_cancelled_again(
@@ -140,8 +120,8 @@ async def test_an_ended_card_subscription_is_not_cancelled_again(
     ended = stripe_api.subscriptions[sub_id] | {"status": "canceled"}
     stripe_api.add_subscription(ended)
     deleted = ev.event("customer.subscription.deleted", ended)
-    payments = container.extras["payments"]
-    await container.extras["billing"].handle_event(
+    payments = container.services.payments
+    await container.services.billing.handle_event(
         payments.parse_webhook(*ev.signed(deleted, SECRET))
     )
     [question] = await harness.texts_after(u.command("delete"))
@@ -167,7 +147,7 @@ async def test_refund_of_an_older_stars_charge_keeps_pro(
     }
     [text] = await harness.texts_after({"message": u.message(refunded_payment=refund)})
     assert text == f"Your payment of {STARS} ⭐ was refunded."
-    assert (await container.gate.plan_for(user_id)).code == "pro"
+    assert (await container.services.gate.plan_for(user_id)).code == "pro"
 
 
 async def test_terms_say_what_delete_does_to_a_subscription(harness: BotHarness) -> None:

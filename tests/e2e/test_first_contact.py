@@ -40,7 +40,7 @@ async def _started(harness: BotHarness) -> None:
 
 
 async def _zone(harness: BotHarness) -> tuple[str, bool]:
-    account = await harness.container.accounts.by_chat(u.DEFAULT_USER_ID)
+    account = await harness.container.services.accounts.by_chat(u.DEFAULT_USER_ID)
     assert account is not None
     return account.timezone, account.timezone_set
 
@@ -114,9 +114,9 @@ async def test_settings_question_lets_commands_through_and_gives_up_after_two_mi
     second = await harness.texts_after(u.text_message("still lots"))
     assert "whole number" in second[0] and "FTP stays as it was" in second[0]
     assert await harness.texts_after(u.text_message("250")) == [NOT_CONFIGURED]
-    account = await harness.container.accounts.by_chat(u.DEFAULT_USER_ID)
+    account = await harness.container.services.accounts.by_chat(u.DEFAULT_USER_ID)
     assert account is not None
-    assert (await harness.container.accounts.profile(account.id)).ftp is None
+    assert (await harness.container.services.accounts.profile(account.id)).ftp is None
 
 
 async def test_long_answers_never_make_a_message_over_telegrams_limit(

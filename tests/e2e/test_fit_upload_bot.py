@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,12 +26,12 @@ DEADLINE_S = 2
 @pytest.fixture
 async def cued(container: Container, bot_api: FakeBotAPI) -> AsyncIterator[BotHarness]:
     """The bot with workers that hang or wait on cue (tests.decoders), and a short deadline."""
-    await container.extras["training"].close()
-    container.extras["training"] = TrainingService(
-        container.uow, parse=parse_on_cue, workers=1, timeout_s=DEADLINE_S
-    )
+    await container.services.training.close()
+    training = TrainingService(container.uow, parse=parse_on_cue, workers=1, timeout_s=DEADLINE_S)
+    container.services = replace(container.services, training=training)
     async with running_bot(container, bot_api) as h:
         yield h
+    await training.close()  # the container closes only what it built
 
 
 def _to_user(r: Recorded) -> bool:

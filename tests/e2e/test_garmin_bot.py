@@ -29,7 +29,6 @@ async def container(
 ) -> AsyncIterator[Container]:
     c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
     yield c
-    await c.extras["training"].close()
     await c.close()
 
 
@@ -55,9 +54,9 @@ async def test_connect_deletes_password_and_links(harness: BotHarness, fake: Fak
     assert "linked" in texts[1]
     deletes = harness.api.calls("deleteMessage")
     assert [d.params.get("message_id") for d in deletes] == [9001]
-    account = await harness.container.accounts.by_chat(u.DEFAULT_USER_ID)
+    account = await harness.container.services.accounts.by_chat(u.DEFAULT_USER_ID)
     assert account is not None
-    status = await harness.container.extras["garmin_link"].status(account.id)
+    status = await harness.container.services.garmin_link.status(account.id)
     assert status.linked and not status.keeps_password
     _no_secret_sent(harness)
 
@@ -74,9 +73,9 @@ async def test_connect_with_mfa_and_keep_password(harness: BotHarness, fake: Fak
     assert "did not accept that code" in wrong[0]
     done = await harness.texts_after(u.text_message("246810"))
     assert "linked" in done[0]
-    account = await harness.container.accounts.by_chat(u.DEFAULT_USER_ID)
+    account = await harness.container.services.accounts.by_chat(u.DEFAULT_USER_ID)
     assert account is not None
-    assert (await harness.container.extras["garmin_link"].status(account.id)).keeps_password
+    assert (await harness.container.services.garmin_link.status(account.id)).keeps_password
     assert len(harness.api.calls("deleteMessage")) == 1
     _no_secret_sent(harness)
 

@@ -59,7 +59,7 @@ async def _to_password(harness: BotHarness) -> None:
 
 
 async def _owed_until(container: Container) -> object:
-    account = await container.accounts.by_chat(u.DEFAULT_USER_ID)
+    account = await container.services.accounts.by_chat(u.DEFAULT_USER_ID)
     assert account is not None
     return account.secret_due_until
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,9 +13,12 @@ from bot.delivery.notifier import Notifier
 from bot.runtime.telegram import make_bot
 from core.bootstrap import Container
 from core.config import Settings
+from core.garmin.notices import LinkBroken
+from core.notify.kinds import GARMIN_LINK_BROKEN, NEW_ACTIVITIES
 from core.notify.outbox import PushService
 from tests.fakes.bot_api import FakeBotAPI, Recorded
 from tests.fakes.clock import FakeClock
+from tests.push_notes import enqueue_note, note_notifier
 
 MARKUP = {"inline_keyboard": [[{"text": "Link Garmin again", "callback_data": "garmin:connect"}]]}
 
@@ -41,7 +45,8 @@ def pushes(container: Container, clock: FakeClock) -> PushService:
 
 async def _users(c: Container, chats: range) -> dict[int, int]:
     """chat_id -> user_id"""
-    return {chat: (await c.accounts.get_or_create(chat, first_name="Ann")).id for chat in chats}
+    accounts = c.services.accounts
+    return {chat: (await accounts.get_or_create(chat, first_name="Ann")).id for chat in chats}
 
 
 def _accepted(api: FakeBotAPI, chat: int) -> list[Recorded]:
@@ -56,14 +61,14 @@ async def test_every_push_arrives_once_through_floods_and_a_block(
     for chat, uid in users.items():
         texts = [f"summary for {chat}"] + ([f"second for {chat}"] if chat % 10 == 1 else [])
         for i, text in enumerate(texts):
-            await pushes.enqueue(uid, kind="summary", dedup_key=f"s:{uid}:{i}", text=text,
-                                 reply_markup=MARKUP if chat == 1002 else None)  # fmt: skip
+            await enqueue_note(pushes, uid, f"s:{uid}:{i}", text,
+                               markup=MARKUP if chat == 1002 else None)  # fmt: skip
         expected[chat] = texts
     bot_api.retry_after_once(1003, 1)
     bot_api.retry_after_once(1004, 2)
     bot_api.block_chat(1005)
 
-    result = await Notifier(bot, pushes, rate_per_s=20).flush()
+    result = await note_notifier(bot, pushes, rate_per_s=20).flush()
 
     assert result.sent == 32 and result.blocked == 1 and result.failed == 0
     assert result.retried_429 >= 2
@@ -71,10 +76,10 @@ async def test_every_push_arrives_once_through_floods_and_a_block(
         got = [r.params["text"] for r in _accepted(bot_api, chat)]
         assert got == ([] if chat == 1005 else texts), chat
     assert _accepted(bot_api, 1002)[0].params["reply_markup"] == MARKUP
-    assert (await container.accounts.get(users[1005])).is_blocked is True
+    assert (await container.services.accounts.get(users[1005])).is_blocked is True
     assert await pushes.status(f"s:{users[1005]}:0") == "blocked"
     assert await pushes.counts() == {"sent": 32, "blocked": 1}
-    assert await Notifier(bot, pushes, rate_per_s=20).flush() == type(result)()  # nothing left
+    assert await note_notifier(bot, pushes, rate_per_s=20).flush() == type(result)()  # nothing left
 
 
 async def test_long_and_photo_pushes(
@@ -82,13 +87,11 @@ async def test_long_and_photo_pushes(
 ) -> None:
     users = await _users(container, range(2001, 2003))
     long_text = "\n\n".join(f"Paragraph {i}: " + "x" * 900 for i in range(9))  # > 8192 chars
-    await pushes.enqueue(users[2001], kind="report", dedup_key="long", text=long_text,
-                         reply_markup=MARKUP)  # fmt: skip
+    await enqueue_note(pushes, users[2001], "long", long_text, markup=MARKUP)
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    await pushes.enqueue(users[2002], kind="chart", dedup_key="chart", text="Your week",
-                         photo_png=png)  # fmt: skip
+    await enqueue_note(pushes, users[2002], "chart", "Your week", photo=png)
 
-    result = await Notifier(bot, pushes, rate_per_s=20, per_chat_interval_s=0.05).flush()
+    result = await note_notifier(bot, pushes, rate_per_s=20, per_chat_interval_s=0.05).flush()
 
     assert result.sent == 2
     parts = _accepted(bot_api, 2001)
@@ -105,10 +108,10 @@ async def test_a_cancelled_flush_loses_nothing_and_repeats_nothing(
 ) -> None:
     users = await _users(container, range(3001, 3041))
     for chat, uid in users.items():
-        await pushes.enqueue(uid, kind="summary", dedup_key=f"s:{uid}", text=f"hi {chat}")
+        await enqueue_note(pushes, uid, f"s:{uid}", f"hi {chat}")
     bot_api.retry_after_once(3030, 1)
 
-    task = asyncio.create_task(Notifier(bot, pushes, rate_per_s=8).flush())
+    task = asyncio.create_task(note_notifier(bot, pushes, rate_per_s=8).flush())
     await bot_api.wait_for("sendMessage", count=12, predicate=lambda r: r.ok)
     task.cancel()  # the worker dies mid-flush
     with pytest.raises(asyncio.CancelledError):
@@ -118,7 +121,7 @@ async def test_a_cancelled_flush_loses_nothing_and_repeats_nothing(
     assert counts["sent"] == delivered  # every accepted push, and only those, is marked
     assert 12 <= delivered < 40 and counts["pending"] == 40 - delivered
 
-    result = await Notifier(bot, pushes, rate_per_s=20).flush()  # the restarted worker
+    result = await note_notifier(bot, pushes, rate_per_s=20).flush()  # the restarted worker
 
     assert result.sent == 40 - delivered
     assert all(len(_accepted(bot_api, chat)) == 1 for chat in users)
@@ -139,5 +142,53 @@ async def test_direct_send_is_limited_split_and_notices_a_block(
     sent = _accepted(bot_api, 4001)
     assert [len(r.params["text"]) for r in sent] == [4096, 904]
     assert sent[-1].params["reply_markup"] == MARKUP
-    assert (await container.accounts.get(users[4002])).is_blocked is True
+    assert (await container.services.accounts.get(users[4002])).is_blocked is True
     assert notifier.totals.retried_429 == 1 and notifier.totals.blocked == 1
+
+
+async def test_rows_queued_before_data_are_sent_as_stored_beside_new_ones(
+    container: Container, bot_api: FakeBotAPI, bot: Bot, pushes: PushService
+) -> None:
+    users = await _users(container, range(6001, 6004))
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    old_rows = {  # payloads as the outbox stored them before pushes carried data
+        6001: {"text": "<b>Good morning!</b> Form +3", "reply_markup": MARKUP},
+        6002: {"text": "Your week", "photo_png_b64": base64.b64encode(png).decode("ascii")},
+    }
+    async with container.uow() as uow:
+        for chat, payload in old_rows.items():
+            await uow.pushes.add(users[chat], kind="summary", dedup_key=f"old:{chat}",
+                                 payload=payload)  # fmt: skip
+        await uow.commit()
+    await pushes.enqueue(users[6003], kind=GARMIN_LINK_BROKEN, dedup_key="new", data=LinkBroken())
+
+    result = await Notifier(bot, pushes, rate_per_s=20).flush()
+
+    assert result.sent == 3 and result.failed == 0
+    [old_text] = _accepted(bot_api, 6001)
+    assert old_text.params["text"] == "<b>Good morning!</b> Form +3"
+    assert old_text.params["reply_markup"] == MARKUP  # its button still starts /connect
+    [old_photo] = _accepted(bot_api, 6002)
+    assert old_photo.method == "sendPhoto" and old_photo.params["caption"] == "Your week"
+    [new] = _accepted(bot_api, 6003)
+    assert new.params["text"].startswith("Garmin Connect no longer accepts my sign-in")
+    assert new.params["reply_markup"] == MARKUP  # the same button, built by the view
+
+
+async def test_a_push_its_view_cannot_read_fails_alone(
+    container: Container, bot_api: FakeBotAPI, bot: Bot, pushes: PushService
+) -> None:
+    users = await _users(container, range(7001, 7004))
+    await pushes.enqueue(users[7001], kind="no_such_kind", dedup_key="unknown", data={})
+    await pushes.enqueue(users[7002], kind=NEW_ACTIVITIES, dedup_key="bad", data={"total": "x"})
+    await pushes.enqueue(users[7003], kind=GARMIN_LINK_BROKEN, dedup_key="ok", data=LinkBroken())
+
+    result = await Notifier(bot, pushes, rate_per_s=20).flush()
+
+    assert (result.sent, result.failed) == (1, 2)
+    statuses = [await pushes.status(k) for k in ("unknown", "bad", "ok")]
+    assert statuses == ["failed", "failed", "sent"]
+    async with container.uow() as uow:
+        bad = await uow.pushes.by_key("bad")
+    assert bad is not None and bad.payload["error"] == "not renderable: ValidationError"
+    assert _accepted(bot_api, 7001) == [] and _accepted(bot_api, 7002) == []

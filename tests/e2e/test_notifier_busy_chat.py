@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot
 
-from bot.delivery.notifier import Notifier
 from bot.runtime.telegram import make_bot
 from core.bootstrap import Container
 from core.config import Settings
 from core.notify.outbox import PushService
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.clock import FakeClock
+from tests.push_notes import enqueue_note, note_notifier
 
 WORKERS = 4
 BUSY_CHAT = 5000
@@ -39,9 +39,9 @@ def pushes(container: Container, clock: FakeClock) -> PushService:
 
 
 async def _enqueue(c: Container, pushes: PushService, chat: int, texts: list[str]) -> None:
-    uid = (await c.accounts.get_or_create(chat, first_name="Ann")).id
+    uid = (await c.services.accounts.get_or_create(chat, first_name="Ann")).id
     for i, text in enumerate(texts):
-        await pushes.enqueue(uid, kind="activity", dedup_key=f"a:{chat}:{i}", text=text)
+        await enqueue_note(pushes, uid, f"a:{chat}:{i}", text)
 
 
 async def test_other_chats_go_out_while_a_busy_chat_waits_its_turn(
@@ -54,7 +54,7 @@ async def test_other_chats_go_out_while_a_busy_chat_waits_its_turn(
     for chat in others:
         await _enqueue(container, pushes, chat, [f"hello {chat}"])
 
-    result = await Notifier(bot, pushes, rate_per_s=50, concurrency=WORKERS).flush()
+    result = await note_notifier(bot, pushes, rate_per_s=50, concurrency=WORKERS).flush()
 
     assert result.sent == len(busy) + len(others) and result.failed == 0
     order = [r.params["chat_id"] for r in bot_api.calls("sendMessage") if r.ok]
@@ -72,7 +72,7 @@ async def test_a_long_push_keeps_its_parts_together_in_order(
     await _enqueue(container, pushes, 5001, ["hello"])
 
     # One worker: it must not sit out the long push's pauses between parts.
-    result = await Notifier(bot, pushes, rate_per_s=50, concurrency=1).flush()
+    result = await note_notifier(bot, pushes, rate_per_s=50, concurrency=1).flush()
 
     assert result.sent == 3
     texts = bot_api.sent_texts(BUSY_CHAT)

@@ -40,7 +40,7 @@ async def test_dialog_state_lives_in_redis(harness: BotHarness, redis_client: re
     assert any(str(u.DEFAULT_USER_ID) in k and k.endswith(":state") for k in keys), keys
     saved = await harness.texts_after(u.text_message("191"))
     assert "HR max: 191" in saved[0]
-    profile = await harness.container.accounts.profile(
-        (await harness.container.accounts.by_chat(u.DEFAULT_USER_ID)).id  # type: ignore[union-attr]
+    profile = await harness.container.services.accounts.profile(
+        (await harness.container.services.accounts.by_chat(u.DEFAULT_USER_ID)).id  # type: ignore[union-attr]
     )
     assert profile.hr_max == 191

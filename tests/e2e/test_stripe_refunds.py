@@ -7,55 +7,29 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.delivery.notifier import Notifier
-from bot.runtime.dispatcher import build_dispatcher
-from bot.runtime.telegram import make_bot
-from bot.web.app import BOT, CONTAINER, create_app
+from bot.web.app import BOT, CONTAINER
 from bot.web.stripe_webhook import STRIPE_WEBHOOK_PATH
 from core.bootstrap import Container
 from core.clock import utcnow
-from core.config import Settings
+from tests.e2e.harness import WebClient, serving_web
 from tests.fakes import stripe_events as ev
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.clock import FakeClock
 from tests.fakes.stripe_api import FakeStripeAPI
 
-SECRET = "whsec_test_refund_route_0000"
-Client = TestClient[Any, Any]
+pytestmark = pytest.mark.stripe
 
-
-@pytest.fixture
-async def stripe_api() -> AsyncIterator[FakeStripeAPI]:
-    async with FakeStripeAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def settings(settings: Settings, stripe_api: FakeStripeAPI) -> Settings:
-    return settings.model_copy(
-        update={
-            "stripe_api_key": stripe_api.api_key,
-            "stripe_api_base": stripe_api.base_url,
-            "stripe_price_id": ev.PRICE_ID,
-            "stripe_webhook_secret": SECRET,
-        }
-    )
+SECRET = ev.WEBHOOK_SECRET
+Client = WebClient
 
 
 @pytest.fixture
 async def client(container: Container, bot_api: FakeBotAPI) -> AsyncIterator[Client]:
-    """The web app as `trainbot web` serves it (Stripe and health routes)."""
-    bot = make_bot(container.settings, token=bot_api.token)
-    dp = build_dispatcher(container, bot_username=bot_api.bot_username)
-    app = create_app(container, dp, bot, telegram=False)
-    try:
-        async with TestClient(TestServer(app, host="127.0.0.1")) as c:
-            yield c
-    finally:
-        await bot.session.close()
+    async with serving_web(container, bot_api) as c:
+        yield c
 
 
 async def _deliver(client: Client, evt: dict[str, Any]) -> int:
@@ -65,7 +39,7 @@ async def _deliver(client: Client, evt: dict[str, Any]) -> int:
     resp = await client.post(STRIPE_WEBHOOK_PATH, data=body, headers=headers)
     app = client.app
     assert app is not None
-    await Notifier(app[BOT], app[CONTAINER].extras["pushes"], rate_per_s=50).flush()
+    await Notifier(app[BOT], app[CONTAINER].services.pushes, rate_per_s=50).flush()
     return resp.status
 
 
@@ -74,12 +48,12 @@ async def _card_subscriber(
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
     """(user id, subscription, the charge that paid its current period), Pro applied."""
     clock.set(utcnow())  # the fake Stripe API stamps objects with the real time
-    user_id = (await container.accounts.get_or_create(u.DEFAULT_USER_ID)).id
+    user_id = (await container.services.accounts.get_or_create(u.DEFAULT_USER_ID)).id
     sub = stripe_api.add_subscription(user_id=user_id)
     charge = stripe_api.pay_invoice(sub["id"])
     evt = ev.checkout_completed(user_id=user_id, customer=sub["customer"], subscription=sub["id"])
     assert await _deliver(client, evt) == 200
-    assert (await container.gate.plan_for(user_id)).code == "pro"
+    assert (await container.services.gate.plan_for(user_id)).code == "pro"
     return user_id, sub, charge
 
 
@@ -92,11 +66,11 @@ async def test_full_refund_of_the_current_payment_ends_pro_and_tells_the_user(
 ) -> None:
     user_id, _, charge = await _card_subscriber(client, container, stripe_api, clock)
     assert await _deliver(client, stripe_api.refund(charge["id"], 100)) == 200
-    assert (await container.gate.plan_for(user_id)).code == "pro"  # partial: Pro stays
+    assert (await container.services.gate.plan_for(user_id)).code == "pro"  # partial: Pro stays
     full = stripe_api.refund(charge["id"])
     assert await _deliver(client, full) == 200
     assert await _deliver(client, full) == 200  # Stripe's redelivery changes and says nothing
-    assert (await container.gate.plan_for(user_id)).code == "free"
+    assert (await container.services.gate.plan_for(user_id)).code == "free"
     texts = bot_api.sent_texts(u.DEFAULT_USER_ID)
     assert len(texts) == 2 and texts[0].startswith("🎉 Welcome to Pro")
     assert "Free plan" in texts[1]
@@ -115,7 +89,7 @@ async def test_refund_of_an_older_payment_keeps_pro(
     stripe_api.pay_invoice(sub["id"])  # the next period's invoice is the latest now
     refund = stripe_api.refund(old["id"])
     assert await _deliver(client, refund) == 200
-    assert (await container.gate.plan_for(user_id)).code == "pro"
+    assert (await container.services.gate.plan_for(user_id)).code == "pro"
     assert len(bot_api.sent_texts(u.DEFAULT_USER_ID)) == 1
     async with container.uow() as uow:  # examined and recorded, so a redelivery is cheap
         assert await uow.billing.event_seen(refund["id"])
@@ -132,9 +106,9 @@ async def test_a_dispute_ends_pro_at_once_and_is_logged_for_the_operator(
     user_id, _, charge = await _card_subscriber(client, container, stripe_api, clock)
     with caplog.at_level(logging.WARNING):
         assert await _deliver(client, stripe_api.dispute(charge["id"])) == 200
-    assert (await container.gate.plan_for(user_id)).code == "free"
+    assert (await container.services.gate.plan_for(user_id)).code == "free"
     assert "Free plan" in bot_api.sent_texts(u.DEFAULT_USER_ID)[-1]
-    status = await container.extras["billing"].status(user_id)
+    status = await container.services.billing.status(user_id)
     assert (status.plan_code, status.status) == ("free", "disputed")
     assert any("dispute" in r.getMessage() and charge["id"] in r.getMessage()
                for r in caplog.records if r.levelno == logging.WARNING)  # fmt: skip
@@ -150,6 +124,6 @@ async def test_stripe_down_while_checking_a_refund_answers_503_so_it_is_retried(
     full = stripe_api.refund(charge["id"])
     stripe_api.fail_next(500)
     assert await _deliver(client, full) == 503
-    assert (await container.gate.plan_for(user_id)).code == "pro"
+    assert (await container.services.gate.plan_for(user_id)).code == "pro"
     assert await _deliver(client, full) == 200
-    assert (await container.gate.plan_for(user_id)).code == "free"
+    assert (await container.services.gate.plan_for(user_id)).code == "free"

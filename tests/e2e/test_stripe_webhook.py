@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -10,62 +9,32 @@ from typing import Any, Literal
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.delivery.notifier import Notifier
-from bot.runtime.dispatcher import build_dispatcher
 from bot.runtime.telegram import make_bot
-from bot.web.app import BOT, CONTAINER, TASKS, create_app
+from bot.web.app import BOT, CONTAINER
 from bot.web.stripe_webhook import STRIPE_WEBHOOK_PATH
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.db.models import PaymentEvent as PaymentEventRow
 from core.gateways.cipher import Cipher, new_key
-from core.notify.outbox import PushService
+from tests.e2e.harness import WebClient, serving_web
 from tests.fakes import stripe_events as ev
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.clock import FakeClock
 from tests.fakes.stripe_api import FakeStripeAPI
 
-SECRET = "whsec_test_webhook_route_0000"
-Client = TestClient[Any, Any]
+pytestmark = pytest.mark.stripe
 
-
-@pytest.fixture
-async def stripe_api() -> AsyncIterator[FakeStripeAPI]:
-    async with FakeStripeAPI() as api:
-        yield api
-
-
-@pytest.fixture
-def settings(settings: Settings, stripe_api: FakeStripeAPI) -> Settings:
-    return settings.model_copy(
-        update={
-            "stripe_api_key": stripe_api.api_key,
-            "stripe_api_base": stripe_api.base_url,
-            "stripe_price_id": ev.PRICE_ID,
-            "stripe_webhook_secret": SECRET,
-        }
-    )
-
-
-async def _serve(container: Container, api: FakeBotAPI) -> AsyncIterator[Client]:
-    """The web app as `trainbot run` serves it next to polling (Stripe and health only)."""
-    bot = make_bot(container.settings, token=api.token)
-    dp = build_dispatcher(container, bot_username=api.bot_username)
-    app = create_app(container, dp, bot, telegram=False)
-    try:
-        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-            yield client
-    finally:
-        await bot.session.close()
+SECRET = ev.WEBHOOK_SECRET
+Client = WebClient
 
 
 @pytest.fixture
 async def client(container: Container, bot_api: FakeBotAPI) -> AsyncIterator[Client]:
-    async for c in _serve(container, bot_api):
+    async with serving_web(container, bot_api) as c:
         yield c
 
 
@@ -81,20 +50,16 @@ async def deliver(client: Client, evt: dict[str, Any], secret: str = SECRET) -> 
     resp = await post(client, *ev.signed(evt, secret))
     app = client.app
     assert app is not None
-    if app[TASKS]:  # direct sends, when the build has no outbox
-        await asyncio.gather(*app[TASKS])
-    pushes = app[CONTAINER].extras.get("pushes")
-    if pushes is not None:
-        await Notifier(app[BOT], pushes, rate_per_s=50).flush()
+    await Notifier(app[BOT], app[CONTAINER].services.pushes, rate_per_s=50).flush()
     return resp.status
 
 
 async def _user_id(c: Container) -> int:
-    return (await c.accounts.get_or_create(u.DEFAULT_USER_ID, first_name="Alex")).id
+    return (await c.services.accounts.get_or_create(u.DEFAULT_USER_ID, first_name="Alex")).id
 
 
 async def _plan(c: Container, user_id: int) -> str:
-    return (await c.gate.plan_for(user_id)).code
+    return (await c.services.gate.plan_for(user_id)).code
 
 
 async def _events(c: Container) -> int:
@@ -205,29 +170,7 @@ async def test_telegram_being_down_never_fails_the_webhook(
     assert await deliver(client, evt) == 200
     assert await _plan(container, user_id) == "pro"
     assert [r.status for r in bot_api.calls("sendMessage")] == [403]
-    assert await container.extras["pushes"].status(f"billing:{evt['id']}") == "blocked"
-
-
-async def test_without_an_outbox_the_message_is_sent_directly_once(
-    container: Container, bot_api: FakeBotAPI, stripe_api: FakeStripeAPI
-) -> None:
-    container.extras.pop("pushes", None)
-    user_id = await _user_id(container)
-    checkout = _checkout(stripe_api, user_id)
-    session = checkout["data"]["object"]
-    failed = ev.invoice_event(
-        "payment_failed", customer=session["customer"], subscription=session["subscription"]
-    )
-    async for client in _serve(container, bot_api):
-        assert await deliver(client, checkout) == 200
-        assert await deliver(client, checkout) == 200
-        bot_api.block_chat(u.DEFAULT_USER_ID)  # Telegram refusing does not fail the webhook
-        stripe_api.subscriptions[session["subscription"]]["status"] = "past_due"
-        assert await deliver(client, failed) == 200
-    [text] = bot_api.sent_texts(u.DEFAULT_USER_ID)
-    assert text.startswith("🎉 Welcome to Pro until")
-    assert [r.status for r in bot_api.calls("sendMessage")] == [200, 403]
-    assert await _plan(container, user_id) == "pro"  # past_due keeps Pro through the grace
+    assert await container.services.pushes.status(f"billing:{evt['id']}") == "blocked"
 
 
 async def test_without_a_webhook_secret_the_route_answers_503(
@@ -236,7 +179,7 @@ async def test_without_a_webhook_secret_the_route_answers_503(
     bare = settings.model_copy(update={"stripe_webhook_secret": None})
     container = build(bare, clock=clock, cipher=Cipher([bare.credentials_keys or new_key()]))
     try:
-        async for client in _serve(container, bot_api):
+        async with serving_web(container, bot_api) as client:
             body = ev.encode(ev.event("invoice.paid", {"id": "in_1"}))
             assert (await post(client, body, ev.sign(body, SECRET))).status == 503
     finally:
@@ -246,13 +189,17 @@ async def test_without_a_webhook_secret_the_route_answers_503(
 async def test_the_message_waits_in_the_outbox_once_until_the_worker_sends_it(
     client: Client, container: Container, bot_api: FakeBotAPI, stripe_api: FakeStripeAPI
 ) -> None:
-    pushes: PushService = container.extras["pushes"]
+    pushes = container.services.pushes
     user_id = await _user_id(container)
     evt = _checkout(stripe_api, user_id)
     for _ in range(2):
         assert (await post(client, *ev.signed(evt, SECRET))).status == 200
     assert bot_api.sent_texts(u.DEFAULT_USER_ID) == []  # the worker delivers, under the limits
     assert await pushes.counts() == {"pending": 1}
+    async with container.uow() as uow:
+        stored = await uow.pushes.by_key(f"billing:{evt['id']}")
+    assert stored is not None and set(stored.payload) == {"data"}  # the change, worded when sent
+    assert (stored.kind, stored.payload["data"]["kind"]) == ("billing", "upgraded")
     bot = make_bot(container.settings, token=bot_api.token)
     try:
         await Notifier(bot, pushes, rate_per_s=20).flush()

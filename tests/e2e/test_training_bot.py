@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from bot.handlers.start import HELP
 from core.bootstrap import Container
 from tests.e2e.harness import BotHarness
@@ -23,14 +19,8 @@ CHAINED = (
 )  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-async def _stop_decoders(container: Container) -> AsyncIterator[None]:
-    yield
-    await container.extras["training"].close()
-
-
 async def _make_pro(c: Container) -> None:
-    account = await c.accounts.get_or_create(u.DEFAULT_USER_ID)
+    account = await c.services.accounts.get_or_create(u.DEFAULT_USER_ID)
     async with c.uow() as uow:
         pro = await uow.plans.by_code("pro")
         assert pro is not None
@@ -57,8 +47,8 @@ async def test_upload_real_fit_gets_its_card(harness: BotHarness) -> None:
 
 
 async def test_imperial_units_show_miles(harness: BotHarness) -> None:
-    account = await harness.container.accounts.get_or_create(u.DEFAULT_USER_ID)
-    await harness.container.accounts.set_units(account.id, "imperial")
+    account = await harness.container.services.accounts.get_or_create(u.DEFAULT_USER_ID)
+    await harness.container.services.accounts.set_units(account.id, "imperial")
     texts = await harness.texts_after(_upload(harness, fit_bytes("garmin-fenix-5-bike.fit"),
                                               "ride.fit"), timeout=30)  # fmt: skip
     assert "0.29 mi" in texts[0] and "mph" in texts[0]
@@ -115,8 +105,8 @@ async def test_activities_buttons_open_cards_and_forged_ids_are_not_found(
     assert data.startswith("act:")
     card = await harness.texts_after(u.callback_query(data))
     assert "Running" in card[0] and "158 m" in card[0]
-    other = await harness.container.accounts.get_or_create(999_000)
-    foreign = await harness.container.extras["training"].import_fit(
+    other = await harness.container.services.accounts.get_or_create(999_000)
+    foreign = await harness.container.services.training.import_fit(
         other.id, fit_bytes("garmin-fenix-5-bike.fit")
     )
     forged = await harness.texts_after(u.callback_query(f"act:{foreign.activities[0].id}"))

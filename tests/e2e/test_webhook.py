@@ -109,8 +109,8 @@ async def test_secret_and_body_are_checked_before_anything_runs(
     )
     assert "Hi Alex" in bot_api.sent_texts(u.DEFAULT_USER_ID)[0]
     assert bot_api.sent_texts(OTHER_CHAT) == []
-    assert await container.accounts.by_chat(OTHER_CHAT) is None
-    assert await container.accounts.by_chat(u.DEFAULT_USER_ID) is not None
+    assert await container.services.accounts.by_chat(OTHER_CHAT) is None
+    assert await container.services.accounts.by_chat(u.DEFAULT_USER_ID) is not None
 
 
 async def test_callback_through_the_webhook(

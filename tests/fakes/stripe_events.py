@@ -12,6 +12,7 @@ import stripe
 
 API_VERSION = "2025-09-30.clover"
 PRICE_ID = "price_1SproMonthly0000000000"
+WEBHOOK_SECRET = "whsec_test_webhook_0000"  # what the e2e settings sign with
 PRO_AMOUNT = 999  # cents
 
 _ALPHABET = string.ascii_letters + string.digits

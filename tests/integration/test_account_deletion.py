@@ -48,7 +48,7 @@ def deletion(container: Container, payments: FakePayments, clock: FakeClock) -> 
 
 
 async def _user(c: Container, chat_id: int) -> int:
-    return (await c.accounts.get_or_create(chat_id, first_name="Ann")).id
+    return (await c.services.accounts.get_or_create(chat_id, first_name="Ann")).id
 
 
 async def _pay_by_card(billing: BillingService, payments: FakePayments, uid: int) -> str:
@@ -91,7 +91,7 @@ async def test_delete_cancels_the_stripe_subscription_and_keeps_payments_unlinke
 
     assert stopped.stripe_subscription_id == sub_id
     assert payments.cancelled == [sub_id] and stars.cancelled == []
-    assert await container.accounts.by_chat(1) is None
+    assert await container.services.accounts.by_chat(1) is None
     owners = await _payment_owners(container)
     assert len(owners) == 2 and set(owners) == {None, other}
 
@@ -101,7 +101,7 @@ async def test_account_service_delete_keeps_payment_events_unlinked(
 ) -> None:
     uid = await _user(container, 1)
     await _pay_by_card(billing, payments, uid)
-    counts = await container.accounts.delete_everything(uid)
+    counts = await container.services.accounts.delete_everything(uid)
     assert counts["payment_events"] == 1 and counts["users"] == 1
     assert await _payment_owners(container) == [None]
 
@@ -118,7 +118,7 @@ async def test_a_stripe_subscription_gone_at_stripe_does_not_block_the_delete(
     payments.cancelled.clear()
     await deletion.delete(uid, telegram_user_id=TELEGRAM_ID, stars=FakeStarSubscriptions())
     assert payments.cancelled == []
-    assert await container.accounts.by_chat(1) is None
+    assert await container.services.accounts.by_chat(1) is None
 
 
 async def test_stripe_down_deletes_nothing_and_a_retry_goes_through(
@@ -142,14 +142,14 @@ async def test_stripe_down_deletes_nothing_and_a_retry_goes_through(
                     uid, telegram_user_id=TELEGRAM_ID, stars=FakeStarSubscriptions()
                 )
             assert api.subscriptions[sub["id"]]["status"] == "active"
-            assert await container.accounts.by_chat(1) is not None
+            assert await container.services.accounts.by_chat(1) is not None
             assert (await billing.status(uid)).plan_code == "pro"
 
             await deletion.delete(uid, telegram_user_id=TELEGRAM_ID, stars=FakeStarSubscriptions())
             cancels = [r for r in api.requests if r.method == "DELETE"]
             assert [r.path for r in cancels] == [f"/v1/subscriptions/{sub['id']}"] * 2
             assert api.subscriptions[sub["id"]]["status"] == "canceled"
-            assert await container.accounts.by_chat(1) is None
+            assert await container.services.accounts.by_chat(1) is None
         finally:
             await stripe.aclose()
 
@@ -172,7 +172,7 @@ async def test_unreachable_stripe_deletes_nothing(
             await deletion.delete(uid, telegram_user_id=TELEGRAM_ID, stars=FakeStarSubscriptions())
     finally:
         await stripe.aclose()
-    assert await container.accounts.by_chat(1) is not None
+    assert await container.services.accounts.by_chat(1) is not None
 
 
 async def test_delete_cancels_a_renewing_stars_subscription(
@@ -185,12 +185,12 @@ async def test_delete_cancels_a_renewing_stars_subscription(
     stars.unreachable = True
     with pytest.raises(BillingNotStopped, match="reach Telegram"):
         await deletion.delete(uid, telegram_user_id=TELEGRAM_ID, stars=stars)
-    assert await container.accounts.by_chat(1) is not None
+    assert await container.services.accounts.by_chat(1) is not None
 
     stars.unreachable = False
     await deletion.delete(uid, telegram_user_id=TELEGRAM_ID, stars=stars)
     assert stars.cancelled == [(TELEGRAM_ID, "stxRenewing")]
-    assert await container.accounts.by_chat(1) is None
+    assert await container.services.accounts.by_chat(1) is None
     assert await _payment_owners(container) == [None]
 
 

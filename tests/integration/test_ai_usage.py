@@ -17,7 +17,7 @@ def test_cost_from_price_table() -> None:
 
 
 async def test_repeat_request_id_is_counted_once(container: Container) -> None:
-    uid = (await container.accounts.get_or_create(5)).id
+    uid = (await container.services.accounts.get_or_create(5)).id
     kwargs = dict(
         user_id=uid,
         model_id="gpt-4o-mini",
@@ -27,17 +27,17 @@ async def test_repeat_request_id_is_counted_once(container: Container) -> None:
         latency_ms=120,
         status="ok",
     )
-    assert await container.ai_usage.log_usage(request_id="req-1", **kwargs)  # type: ignore[arg-type]
-    assert not await container.ai_usage.log_usage(request_id="req-1", **kwargs)  # type: ignore[arg-type]
-    assert await container.ai_usage.log_usage(request_id="req-2", **kwargs)  # type: ignore[arg-type]
-    month = await container.ai_usage.month(uid)
+    assert await container.services.ai_usage.log_usage(request_id="req-1", **kwargs)  # type: ignore[arg-type]
+    assert not await container.services.ai_usage.log_usage(request_id="req-1", **kwargs)  # type: ignore[arg-type]
+    assert await container.services.ai_usage.log_usage(request_id="req-2", **kwargs)  # type: ignore[arg-type]
+    month = await container.services.ai_usage.month(uid)
     assert (month.calls, month.input_tokens, month.output_tokens) == (2, 2000, 1000)
     assert month.cost_cents == pytest.approx(2 * (1000 * 15 + 500 * 60) / 1e6)
 
 
 async def test_unknown_user_and_status_are_refused(container: Container) -> None:
     with pytest.raises(UnknownUser):
-        await container.ai_usage.log_usage(
+        await container.services.ai_usage.log_usage(
             request_id="x",
             user_id=999,
             model_id="m",
@@ -47,9 +47,9 @@ async def test_unknown_user_and_status_are_refused(container: Container) -> None
             latency_ms=1,
             status="ok",
         )
-    uid = (await container.accounts.get_or_create(5)).id
+    uid = (await container.services.accounts.get_or_create(5)).id
     with pytest.raises(ValueError, match="status"):
-        await container.ai_usage.log_usage(
+        await container.services.ai_usage.log_usage(
             request_id="y",
             user_id=uid,
             model_id="m",

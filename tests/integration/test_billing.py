@@ -11,27 +11,31 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.billing.service import (
-    AlreadyPro,
-    BadStarsPayment,
-    BillingService,
-    Change,
-    NoStripeCustomer,
-)
+from core.billing.service import BillingService, Change, ReturnUrls
 from core.bootstrap import Container
 from core.clock import utcnow
 from core.config import Settings
 from core.db.models import PaymentEvent as PaymentEventRow
 from core.db.models import UserSubscription
-from core.errors import LimitReached, PaymentsNotConfigured, UnknownUser
+from core.errors import (
+    AlreadyPro,
+    BadStarsPayment,
+    LimitReached,
+    NoStripeCustomer,
+    PaymentsNotConfigured,
+    UnknownUser,
+)
 from core.gateways.payments import StripePayments
 from core.limits.feature_gate import Feature
+from core.limits.plans import PlanPair
 from tests.fakes import stripe_events as ev
 from tests.fakes.clock import FakeClock
 from tests.fakes.payments import SCENARIOS, FakePayments, Step, scenario
 from tests.fakes.stripe_api import FakeStripeAPI
 
-BOT = "trainbot"
+# Where the edge asks Stripe to send the user back (core passes them on untouched).
+URLS = ReturnUrls(success="https://back.test/paid", cancel="https://back.test/cancel")
+BACK = "https://back.test/billing"
 SECRET = "whsec_test_billing_0000"
 
 
@@ -53,7 +57,7 @@ def billing(
 
 
 async def _user(c: Container, chat_id: int) -> int:
-    return (await c.accounts.get_or_create(chat_id, first_name="Ann")).id
+    return (await c.services.accounts.get_or_create(chat_id, first_name="Ann")).id
 
 
 async def _row(c: Container, user_id: int) -> UserSubscription | None:
@@ -160,7 +164,7 @@ async def test_replays_converge_to_the_same_final_state(
         plan, stripe_status, days, cancel = FINAL[name]
         assert final == (plan, stripe_status, timedelta(days=days), cancel), mode
         assert row.grace_until is None and row.stripe_customer_id and row.stripe_subscription_id
-        assert (await container.gate.plan_for(uid)).code == plan
+        assert (await container.services.gate.plan_for(uid)).code == plan
         clock.set(_at(t0))
     assert len(finals) == 1
     rows, ids = await _event_rows(container)
@@ -235,14 +239,14 @@ async def test_past_due_keeps_pro_for_the_grace_period(
         change.grace_until,
     )
     with pytest.raises(AlreadyPro, match="update your card"):
-        await billing.checkout_link(uid, bot_username=BOT)
+        await billing.checkout_link(uid, urls=URLS)
     clock.advance(days=1)
     payments.set_subscription(steps[5].subscription)
     await _deliver(billing, payments, steps[5].event)  # Stripe retries: the grace stays
     row = await _row(container, uid)
     assert row is not None and row.grace_until == change.grace_until
     clock.advance(days=2, seconds=1)
-    assert (await container.gate.plan_for(uid)).code == "free"
+    assert (await container.services.gate.plan_for(uid)).code == "free"
     assert (await billing.status(uid)).plan_code == "free"
 
 
@@ -251,14 +255,14 @@ async def test_upgrade_lifts_a_reached_free_limit_at_once(
 ) -> None:
     uid = await _user(container, 1)
     for _ in range(10):
-        await container.gate.check_and_increment(uid, Feature.AI_CHAT)
+        await container.services.gate.check_and_increment(uid, Feature.AI_CHAT)
     with pytest.raises(LimitReached):
-        await container.gate.check_and_increment(uid, Feature.AI_CHAT)
+        await container.services.gate.check_and_increment(uid, Feature.AI_CHAT)
     steps = scenario("new", uid, _t(clock))
     payments.set_subscription(steps[1].subscription)
     change = await _deliver(billing, payments, steps[1].event)
     assert change is not None and change.kind == "upgraded"
-    grant = await container.gate.check_and_increment(uid, Feature.AI_CHAT)
+    grant = await container.services.gate.check_and_increment(uid, Feature.AI_CHAT)
     assert grant.limit is None and grant.used == 11
 
 
@@ -290,7 +294,7 @@ async def test_checkout_without_subscription_remembers_the_customer(
     session["subscription"] = None
     change = await _deliver(billing, payments, ev.event("checkout.session.completed", session))
     assert change is not None and (change.kind, change.plan_code) == (None, "free")
-    await billing.checkout_link(uid, bot_username=BOT)
+    await billing.checkout_link(uid, urls=URLS)
     assert payments.checkouts[-1].customer_id == "cus_1Kept"
 
 
@@ -301,30 +305,95 @@ async def test_checkout_link_reuses_the_customer_and_refuses_a_second_pro(
     container: Container, billing: BillingService, payments: FakePayments, clock: FakeClock
 ) -> None:
     uid = await _user(container, 1)
-    link = await billing.checkout_link(uid, bot_username="@trainbot")
+    link = await billing.checkout_link(uid, urls=URLS)
     assert link.url.startswith("https://")
     first = payments.checkouts[-1]
     assert (first.user_id, first.customer_id, first.price_id) == (uid, None, ev.PRICE_ID)
-    assert first.success_url == "https://t.me/trainbot?start=paid"
-    assert first.cancel_url == "https://t.me/trainbot?start=cancel"
+    assert (first.success_url, first.cancel_url) == (URLS.success, URLS.cancel)
     with pytest.raises(NoStripeCustomer, match="never paid"):
-        await billing.portal_link(uid, bot_username=BOT)
+        await billing.portal_link(uid, return_url=BACK)
 
     steps = scenario("cancel_now", uid, _t(clock))
     payments.set_subscription(steps[1].subscription)
     await _deliver(billing, payments, steps[1].event)
     with pytest.raises(AlreadyPro, match="billing portal") as info:
-        await billing.checkout_link(uid, bot_username=BOT)
+        await billing.checkout_link(uid, urls=URLS)
     assert info.value.provider == "stripe" and info.value.until is not None
     customer = steps[1].subscription["customer"]
-    portal = await billing.portal_link(uid, bot_username=BOT)
-    assert customer in portal.url and payments.portals[-1] == (customer, "https://t.me/trainbot")
+    portal = await billing.portal_link(uid, return_url=BACK)
+    assert customer in portal.url and payments.portals[-1] == (customer, BACK)
 
     payments.set_subscription(steps[-1].subscription)
     await _deliver(billing, payments, steps[-1].event)
-    await billing.checkout_link(uid, bot_username=BOT)
+    await billing.checkout_link(uid, urls=URLS)
     assert payments.checkouts[-1].customer_id == customer
     assert len(payments.checkouts) == 2
+
+
+async def test_the_offer_reads_both_plan_rows_and_the_ways_to_pay(
+    container: Container,
+    billing: BillingService,
+    payments: FakePayments,
+    billing_settings: Settings,
+    clock: FakeClock,
+) -> None:
+    uid = await _user(container, 1)
+    offer = await billing.offer(uid, urls=URLS)
+    async with container.uow() as uow:
+        rows = {p.code: p for p in await uow.plans.all()}
+    assert offer.plans == PlanPair.of(rows.values())
+    assert (offer.plans.pro.price_cents, offer.plans.pro.currency) == (999, "usd")
+    assert (offer.plans.free.ai_chat_per_day, offer.plans.pro.ai_chat_per_day) == (10, None)
+    assert offer.stars_payload == f"pro:{uid}"
+    assert offer.stars_price == billing_settings.stars_price
+    assert offer.checkout is not None and offer.checkout.url.startswith("https://")
+    assert (payments.checkouts[-1].success_url, payments.checkouts[-1].cancel_url) == (
+        URLS.success,
+        URLS.cancel,
+    )
+    assert await billing.plans() == offer.plans
+
+    cardless = BillingService(container.uow, payments, container.settings, clock)
+    assert (await cardless.offer(uid, urls=URLS)).checkout is None  # Stars only
+    assert len(payments.checkouts) == 1
+
+    steps = scenario("card_failure_recovery", uid, _t(clock))
+    for step in steps[:5]:  # up to the failed renewal: Pro on grace
+        clock.set(_at(step.at))
+        payments.set_subscription(step.subscription)
+        await _deliver(billing, payments, step.event)
+    with pytest.raises(AlreadyPro) as info:
+        await billing.offer(uid, urls=URLS)
+    assert info.value.past_due and info.value.provider == "stripe"
+    assert info.value.until == clock() + timedelta(days=3)
+    assert len(payments.checkouts) == 1
+
+
+async def test_status_brings_the_portal_of_a_card_payer_only(
+    container: Container, billing: BillingService, payments: FakePayments, clock: FakeClock
+) -> None:
+    card, stars = await _user(container, 1), await _user(container, 2)
+    free = await billing.status(card, portal_return_url=BACK)
+    assert (free.plan_code, free.portal) == ("free", None) and payments.portals == []
+    steps = scenario("new", card, _t(clock))
+    payments.set_subscription(steps[1].subscription)
+    await _deliver(billing, payments, steps[1].event)
+    status = await billing.status(card, portal_return_url=BACK)
+    customer = steps[1].subscription["customer"]
+    assert status.plan_code == "pro" and status.portal is not None
+    assert customer in status.portal.url and payments.portals == [(customer, BACK)]
+    assert (await billing.status(card)).portal is None  # not asked for: no call to Stripe
+    await billing.stars_paid(
+        stars,
+        charge_id="stxStatus",
+        payload=await billing.stars_invoice_payload(stars),
+        subscription_expiration_date=None,
+        is_recurring=False,
+        is_first_recurring=False,
+    )
+    paid_by_stars = await billing.status(stars, portal_return_url=BACK)
+    assert (paid_by_stars.provider, paid_by_stars.portal) == ("stars", None)
+    assert len(payments.portals) == 1
 
 
 async def test_checkout_needs_a_price_and_a_user(
@@ -333,12 +402,12 @@ async def test_checkout_needs_a_price_and_a_user(
     uid = await _user(container, 1)
     unpriced = BillingService(container.uow, payments, settings, clock)
     with pytest.raises(PaymentsNotConfigured):
-        await unpriced.checkout_link(uid, bot_username=BOT)
+        await unpriced.checkout_link(uid, urls=URLS)
     priced = BillingService(
         container.uow, payments, settings.model_copy(update={"stripe_price_id": "price_1"}), clock
     )
     with pytest.raises(UnknownUser):
-        await priced.checkout_link(uid + 1, bot_username=BOT)
+        await priced.checkout_link(uid + 1, urls=URLS)
     assert payments.checkouts == []
 
 
@@ -351,7 +420,7 @@ async def test_checkout_over_http_to_the_stripe_api(
         stripe = StripePayments(api.api_key, SECRET, api.base_url)
         billing = BillingService(container.uow, stripe, billing_settings, clock)
         try:
-            link = await billing.checkout_link(uid, bot_username=BOT)
+            link = await billing.checkout_link(uid, urls=URLS)
             sent = api.requests[-1]
             assert (sent.method, sent.path) == ("POST", "/v1/checkout/sessions")
             assert sent.params["mode"] == "subscription"
@@ -359,8 +428,8 @@ async def test_checkout_over_http_to_the_stripe_api(
             assert sent.params["client_reference_id"] == str(uid)
             assert sent.params["metadata"] == {"user_id": str(uid)}
             assert sent.params["subscription_data"] == {"metadata": {"user_id": str(uid)}}
-            assert sent.params["success_url"] == "https://t.me/trainbot?start=paid"
-            assert sent.params["cancel_url"] == "https://t.me/trainbot?start=cancel"
+            assert sent.params["success_url"] == URLS.success
+            assert sent.params["cancel_url"] == URLS.cancel
             assert "customer" not in sent.params
 
             body, signature = ev.signed(api.complete_checkout(link.session_id), SECRET)
@@ -368,21 +437,21 @@ async def test_checkout_over_http_to_the_stripe_api(
             assert change is not None and change.kind == "upgraded"
             assert api.requests[-1].path.startswith("/v1/subscriptions/")  # re-fetched
             with pytest.raises(AlreadyPro):
-                await billing.checkout_link(uid, bot_username=BOT)
+                await billing.checkout_link(uid, urls=URLS)
 
             customer = api.checkout_sessions[link.session_id]["customer"]
             sub_id = api.checkout_sessions[link.session_id]["subscription"]
-            await billing.portal_link(uid, bot_username=BOT)
+            await billing.portal_link(uid, return_url=BACK)
             assert api.requests[-1].params == {
                 "customer": customer,
-                "return_url": "https://t.me/trainbot",
+                "return_url": BACK,
             }
             ended = api.subscriptions[sub_id] | {"status": "canceled"}
             api.add_subscription(ended)
             body, signature = ev.signed(ev.event("customer.subscription.deleted", ended), SECRET)
             change = await billing.handle_event(stripe.parse_webhook(body, signature))
             assert change is not None and change.kind == "downgraded"
-            await billing.checkout_link(uid, bot_username=BOT)
+            await billing.checkout_link(uid, urls=URLS)
             assert api.requests[-1].params["customer"] == customer
         finally:
             await stripe.aclose()
@@ -429,7 +498,7 @@ async def test_stars_payment_renewal_duplicate_and_refund(
 
     change = await pay("stxCharge1", until, True)
     assert (change.kind, change.plan_code, change.period_end) == ("upgraded", "pro", until)
-    assert (await container.gate.plan_for(uid)).code == "pro"
+    assert (await container.services.gate.plan_for(uid)).code == "pro"
     status = await billing.status(uid)
     assert (status.provider, status.renews_at, status.can_manage) == ("stars", until, False)
     again = await pay("stxCharge1", until, True)
@@ -445,7 +514,7 @@ async def test_stars_payment_renewal_duplicate_and_refund(
     refund = await billing.stars_refunded(uid, charge_id="stxCharge2")
     assert (refund.kind, refund.plan_code) == ("downgraded", "free")
     assert (await billing.stars_refunded(uid, charge_id="stxCharge2")).kind is None
-    assert (await container.gate.plan_for(uid)).code == "free"
+    assert (await container.services.gate.plan_for(uid)).code == "free"
     assert (await billing.status(uid)).plan_code == "free"
     await billing.stars_invoice_payload(uid)  # may buy again
 

@@ -36,7 +36,7 @@ def billing(
 
 
 async def _user(c: Container, chat_id: int) -> int:
-    return (await c.accounts.get_or_create(chat_id, first_name="Ann")).id
+    return (await c.services.accounts.get_or_create(chat_id, first_name="Ann")).id
 
 
 async def _row(c: Container, user_id: int) -> UserSubscription | None:
@@ -45,7 +45,7 @@ async def _row(c: Container, user_id: int) -> UserSubscription | None:
 
 
 async def _plan(c: Container, user_id: int) -> str:
-    return (await c.gate.plan_for(user_id)).code
+    return (await c.services.gate.plan_for(user_id)).code
 
 
 async def _recorded(c: Container, event: dict[str, Any]) -> list[int | None]:
@@ -108,7 +108,7 @@ async def test_a_late_event_of_a_deleted_account_is_recorded_and_changes_nothing
 ) -> None:
     gone = await _user(container, 1)
     sub = await _subscribe(billing, payments, clock, gone)
-    await container.accounts.delete_everything(gone)
+    await container.services.accounts.delete_everything(gone)
     newcomer = await _user(container, 2)
     assert newcomer != gone
     deleted = ev.event("customer.subscription.deleted", {**sub, "status": "canceled"})

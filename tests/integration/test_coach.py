@@ -14,7 +14,7 @@ import pytest
 
 from core.bootstrap import Container
 from core.clock import local_today
-from core.coach.context import CONTEXT_TOKEN_BUDGET, estimate_tokens
+from core.coach.context import CONTEXT_TOKEN_BUDGET
 from core.coach.service import CoachReply, CoachService
 from core.db.models import ActivityMetrics, AIUsageLog, FitnessMetrics, RaceGoal
 from core.errors import (
@@ -27,7 +27,7 @@ from core.errors import (
     LLMUnavailable,
     NotFound,
 )
-from core.gateways.llm import LLM, NotConfiguredLLM, OpenAILLM, TextDelta
+from core.gateways.llm import LLM, NotConfiguredLLM, OpenAILLM, TextDelta, estimate_tokens
 from core.limits.feature_gate import Feature
 from tests.fakes.clock import FakeClock
 from tests.fakes.llm import FakeLLM, fake_tokens
@@ -94,7 +94,7 @@ def llm() -> FakeLLM:
 
 
 def make_coach(c: Container, llm: LLM, clock: FakeClock) -> CoachService:
-    return CoachService(c.uow, llm, c.gate, c.ai_usage, clock)
+    return CoachService(c.uow, llm, c.services.gate, c.services.ai_usage, clock)
 
 
 @pytest.fixture
@@ -103,8 +103,8 @@ def coach(container: Container, llm: FakeLLM, clock: FakeClock) -> CoachService:
 
 
 async def _user(c: Container, chat_id: int = 1, tz: str = "UTC") -> int:
-    acc = await c.accounts.get_or_create(chat_id, first_name="Ann")
-    await c.accounts.set_timezone(acc.id, tz)
+    acc = await c.services.accounts.get_or_create(chat_id, first_name="Ann")
+    await c.services.accounts.set_timezone(acc.id, tz)
     return acc.id
 
 
@@ -142,7 +142,7 @@ async def _activity(
 
 
 async def _used(c: Container, uid: int, feature: Feature) -> int:
-    report = await c.gate.remaining(uid)
+    report = await c.services.gate.remaining(uid)
     return next(f.used for f in report.features if f.feature == feature)
 
 
@@ -263,7 +263,7 @@ async def test_prompt_holds_only_the_asking_users_data(
 async def test_system_prompt_states_the_coachs_rules(
     container: Container, coach: CoachService, llm: FakeLLM
 ) -> None:
-    acc = await container.accounts.get_or_create(7, first_name="Uwe", language="de")
+    acc = await container.services.accounts.get_or_create(7, first_name="Uwe", language="de")
     await coach.chat(acc.id, "Hallo")
     prompt = _system(llm)
     assert "endurance coach" in prompt
@@ -405,7 +405,7 @@ async def test_pro_is_unlimited_and_still_logged(
         reply = await coach.chat(uid, "Hi")
     assert reply.limit is None
     assert len(await _logs(container, uid)) == 12
-    assert (await container.ai_usage.month(uid)).calls == 12
+    assert (await container.services.ai_usage.month(uid)).calls == 12
 
 
 async def test_not_configured_raises_before_using_a_unit(
@@ -426,7 +426,7 @@ async def test_not_configured_raises_before_using_a_unit(
         await coach.create_plan(uid)
     with pytest.raises(LLMNotConfigured):
         await coach.todays_workout(uid)
-    assert all(f.used == 0 for f in (await container.gate.remaining(uid)).features)
+    assert all(f.used == 0 for f in (await container.services.gate.remaining(uid)).features)
     assert await _logs(container, uid) == []
 
 

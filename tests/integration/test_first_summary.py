@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from core.bootstrap import Container
-from core.notify.daily_summary import DailySummaryService
 from tests.fakes.clock import FakeClock
 
 
 async def _newcomer(c: Container, chat_id: int) -> int:
     """An account made now (the fake clock), with an activity so a summary has content."""
-    uid = (await c.accounts.get_or_create(chat_id)).id
+    uid = (await c.services.accounts.get_or_create(chat_id)).id
     async with c.uow() as uow:
         await uow.training.add_activities(uid, [{
             "content_hash": f"first{chat_id}", "sport": "running",
@@ -23,8 +22,7 @@ async def _newcomer(c: Container, chat_id: int) -> int:
 
 
 async def _due(c: Container, clock: FakeClock) -> set[int]:
-    service: DailySummaryService = c.extras["daily_summary"]
-    return {item.user_id for item in await service.due(clock())}
+    return {item.user_id for item in await c.services.daily_summary.due(clock())}
 
 
 async def test_arriving_after_summary_time_waits_for_the_next_morning(
@@ -45,7 +43,7 @@ async def test_setting_a_zone_where_it_is_afternoon_waits_for_the_next_morning(
     clock.set(datetime(2026, 11, 25, 5, 0, tzinfo=UTC))  # 05:00 in UTC: not yet due there
     uid = await _newcomer(container, 1)
     clock.set(datetime(2026, 11, 25, 5, 30, tzinfo=UTC))  # 14:30 in Tokyo
-    account = await container.accounts.set_timezone(uid, "Tokyo")
+    account = await container.services.accounts.set_timezone(uid, "Tokyo")
     assert account.timezone == "Asia/Tokyo"
     assert uid not in await _due(container, clock)
     clock.set(datetime(2026, 11, 25, 7, 0, tzinfo=UTC))  # 07:00 UTC means nothing to Tokyo

@@ -53,7 +53,7 @@ async def make_training(container: Container, clock: FakeClock) -> AsyncIterator
 
 
 async def _user(c: Container, chat_id: int) -> int:
-    return (await c.accounts.get_or_create(chat_id, first_name="Ann")).id
+    return (await c.services.accounts.get_or_create(chat_id, first_name="Ann")).id
 
 
 async def _stored(c: Container, user_id: int) -> int:

@@ -30,12 +30,12 @@ async def env(
     settings: Settings, clock: FakeClock, fake: FakeGarmin
 ) -> AsyncIterator[tuple[Container, GarminLinkService]]:
     c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
-    yield c, c.extras["garmin_link"]
+    yield c, c.services.garmin_link
     await c.close()
 
 
 async def _user(c: Container, chat_id: int) -> int:
-    return (await c.accounts.get_or_create(chat_id)).id
+    return (await c.services.accounts.get_or_create(chat_id)).id
 
 
 async def test_sixth_sign_in_in_an_hour_is_refused_without_garmin(
@@ -106,13 +106,13 @@ async def test_password_marker_is_set_by_the_prompt_and_cleared_by_the_password(
     uid = await _user(c, 1)
     fake.add_account("one@example.org", PASSWORD)
     await link.await_password(uid)
-    due = (await c.accounts.get(uid)).secret_due_until
+    due = (await c.services.accounts.get(uid)).secret_due_until
     assert due == clock() + PASSWORD_WAIT and link.awaits_password(due)
     clock.advance(seconds=PASSWORD_WAIT.total_seconds())
     assert not link.awaits_password(due)  # expired by itself
     await link.await_password(uid)
     await link.start(uid, "one@example.org", PASSWORD)
-    assert (await c.accounts.get(uid)).secret_due_until is None
+    assert (await c.services.accounts.get(uid)).secret_due_until is None
     await link.await_password(uid)
     await link.stop_awaiting_password(uid)
-    assert (await c.accounts.get(uid)).secret_due_until is None
+    assert (await c.services.accounts.get(uid)).secret_due_until is None

@@ -19,8 +19,10 @@ from core.garmin.link import GarminLinkService
 from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher
 from core.gateways.garmin.pending import PendingLogins
+from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
+from tests.push_notes import deliver_pushes
 
 EMAIL = "runner.secret@example.org"
 PASSWORD = "Sup3r-Secret-Pa55"
@@ -36,18 +38,12 @@ async def env(
     settings: Settings, clock: FakeClock, fake: FakeGarmin
 ) -> AsyncIterator[tuple[Container, GarminLinkService, GarminSyncService]]:
     c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
-    outbox = c.extras["pushes"]
-    sync = GarminSyncService(
-        c.uow, fake, c.cipher, c.extras["training"], c.gate, outbox, clock=clock
-    )
-    c.extras["garmin_sync"] = sync
-    yield c, c.extras["garmin_link"], sync
-    await c.extras["training"].close()
+    yield c, c.services.garmin_link, c.services.garmin_sync
     await c.close()
 
 
 async def _user(c: Container, chat_id: int) -> int:
-    return (await c.accounts.get_or_create(chat_id)).id
+    return (await c.services.accounts.get_or_create(chat_id)).id
 
 
 async def _count(c: Container, model: Any, user_id: int, **where: Any) -> int:
@@ -234,10 +230,13 @@ async def test_auth_failure_mid_sync_pauses_and_tells_once(env: Any, fake: FakeG
         assert uid not in await uow.due.due_syncs(datetime(2100, 1, 1, tzinfo=UTC), limit=10)
         rows = (await uow.session.execute(select(Push).where(Push.user_id == uid))).scalars()
         notices = [p for p in rows if p.kind == "garmin_auth"]
-    assert len(notices) == 1
-    assert notices[0].payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == (
-        "garmin:connect"
-    )
+    assert len(notices) == 1 and notices[0].payload == {"data": {}}  # the kind says it all
+    async with FakeBotAPI() as api:
+        await deliver_pushes(c, api)
+        [sent] = [r for r in api.calls("sendMessage") if r.ok]
+    assert sent.params["text"].startswith("Garmin Connect no longer accepts my sign-in")
+    [[button]] = sent.params["reply_markup"]["inline_keyboard"]
+    assert button == {"text": "Link Garmin again", "callback_data": "garmin:connect"}
     await link.start(uid, EMAIL, PASSWORD)  # relinking resumes
     assert (await link.status(uid)).auto_sync
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -24,8 +25,16 @@ OLD = date(2000, 1, 1)
 FAR = date(2100, 1, 1)
 Read = Callable[[UnitOfWork, int], Awaitable[Any]]
 
+async def _account_rows(w: UnitOfWork, u: int) -> list[SimpleNamespace]:
+    """The account statement's row, as one owner per joined per-user table."""
+    row = await w.users.account_rows(user_id=u)
+    owners = [] if row is None else [row["id"], row["profile_user_id"]]
+    return [SimpleNamespace(user_id=owner) for owner in owners if owner is not None]
+
+
 READS: dict[str, Read] = {
     "users.get": lambda w, u: w.users.get(u),
+    "users.account_rows": _account_rows,
     "profiles.get": lambda w, u: w.profiles.get(u),
     "subscriptions.get": lambda w, u: w.subscriptions.get(u),
     "subscriptions.with_plan": lambda w, u: w.subscriptions.with_plan(u),
@@ -94,6 +103,7 @@ NOT_PER_USER_READS = {
     "usage.add_ai_totals": "write",
     "ai_usage.add_once": "write",
     "coach.add_message": "write",
+    "coach.add_exchange": "write",
     "coach.add_analysis": "write",
     "coach.add_plan": "write",
     "coach.add_workout": "write",
@@ -173,11 +183,11 @@ async def test_every_repository_method_is_classified(container: Container) -> No
 
 
 async def _seed(c: Container, chat_id: int, n: int) -> int:
-    uid = (await c.accounts.get_or_create(chat_id)).id
-    await c.accounts.update_profile(uid, hr_max=150 + n)
+    uid = (await c.services.accounts.get_or_create(chat_id)).id
+    await c.services.accounts.update_profile(uid, hr_max=150 + n)
     for i in range(n):
-        await c.gate.check_and_increment(uid, Feature.AI_CHAT)
-        await c.ai_usage.log_usage(
+        await c.services.gate.check_and_increment(uid, Feature.AI_CHAT)
+        await c.services.ai_usage.log_usage(
             request_id=f"{chat_id}-{i}",
             user_id=uid,
             model_id="m",
@@ -204,5 +214,5 @@ async def test_reads_for_a_never_return_b(
         for name, read in READS.items():
             for row in _rows(await read(uow, a)):
                 assert _owner(row) in (a, None), f"{name} returned a row of user {b}"
-    await container.accounts.delete_everything(a)
-    await container.accounts.delete_everything(b)
+    await container.services.accounts.delete_everything(a)
+    await container.services.accounts.delete_everything(b)

@@ -13,7 +13,7 @@ from core.gateways.cipher import Cipher, new_key
 async def test_rotation_reencrypts_every_stored_secret(container: Container) -> None:
     old, new = new_key(), new_key()
     before = Cipher([old])
-    uid = (await container.accounts.get_or_create(77)).id
+    uid = (await container.services.accounts.get_or_create(77)).id
     async with container.uow() as uow:
         await uow.garmin.replace_credentials(
             uid,

@@ -102,7 +102,7 @@ async def test_upgrade_keeps_users_and_their_rows(empty_url: str) -> None:
 
 async def test_user_ids_are_never_reused(container) -> None:  # type: ignore[no-untyped-def]
     """A deleted account's id never goes to the next sign-up (late payment events name it)."""
-    first = await container.accounts.get_or_create(1001)
-    await container.accounts.delete_everything(first.id)
-    second = await container.accounts.get_or_create(1002)
+    first = await container.services.accounts.get_or_create(1001)
+    await container.services.accounts.delete_everything(first.id)
+    second = await container.services.accounts.get_or_create(1002)
     assert second.id > first.id

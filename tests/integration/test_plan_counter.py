@@ -56,7 +56,8 @@ def llm() -> FakeLLM:
 
 @pytest.fixture
 def coach(container: Container, llm: FakeLLM, clock: FakeClock) -> CoachService:
-    return CoachService(container.uow, llm, container.gate, container.ai_usage, clock)
+    services = container.services
+    return CoachService(container.uow, llm, services.gate, services.ai_usage, clock)
 
 
 class Refusal:
@@ -86,7 +87,7 @@ async def refusal(container: Container) -> AsyncIterator[Refusal]:
 
 
 async def _user(c: Container, *, pro: bool = False) -> int:
-    uid = (await c.accounts.get_or_create(1, first_name="Ann")).id
+    uid = (await c.services.accounts.get_or_create(1, first_name="Ann")).id
     if pro:
         async with c.uow() as uow:
             plan = await uow.plans.by_code("pro")
@@ -99,7 +100,7 @@ async def _user(c: Container, *, pro: bool = False) -> int:
 
 async def _counts(c: Container, uid: int) -> tuple[int, int]:
     """(the counter, the plans actually active)."""
-    report = await c.gate.remaining(uid)
+    report = await c.services.gate.remaining(uid)
     used = next(f.used for f in report.features if f.feature == Feature.AI_PLAN)
     async with c.uow() as uow:
         stmt = select(func.count()).where(

@@ -13,9 +13,7 @@ from bot.runtime.jobs import Scheduler
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.db.models import Push, User
-from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher
-from core.notify.daily_summary import DailySummaryService
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 
@@ -60,14 +58,7 @@ async def c(settings: Settings, clock: FakeClock, fake: FakeGarmin) -> AsyncIter
     container = build(
         settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake
     )
-    outbox = container.extras["pushes"]
-    container.extras["garmin_sync"] = GarminSyncService(
-        container.uow, fake, container.cipher, container.extras["training"], container.gate,
-        outbox, clock=clock,
-    )  # fmt: skip
-    container.extras["daily_summary"] = DailySummaryService(container.uow, outbox, clock=clock)
     yield container
-    await container.extras["training"].close()
     await container.close()
 
 
@@ -86,7 +77,7 @@ def _new(c: Container, made: list[Scheduler], clock: FakeClock, notifier: Notifi
 
 
 async def _athlete(c: Container, chat_id: int, tz: str, *, activity: bool = True) -> int:
-    account = await c.accounts.get_or_create(chat_id)
+    account = await c.services.accounts.get_or_create(chat_id)
     async with c.uow() as uow:
         # An athlete of long standing: not the new account whose first summary waits a day.
         await uow.users.update_fields(
@@ -141,11 +132,15 @@ async def test_two_zones_get_their_7am_summary_once_across_restart(
         push = (await uow.session.execute(select(Push).where(Push.user_id == berlin))).scalar_one()
     assert users[berlin].last_summary_on == date(2026, 11, 25)
     assert users[idle].last_summary_on is None  # no activity, no link: nothing to send
-    assert "Yesterday: running 1:00:00" in push.payload["text"]
-    assert "Form (TSB)" in push.payload["text"]
-    assert "sleep 81" in push.payload["text"] and "HRV 58 ms" in push.payload["text"]
-    assert "readiness 70" in push.payload["text"]
-    assert "11 days to your next race" in push.payload["text"]
+    assert push.kind == "summary"  # its data; the bot words it when sending
+    summary = push.payload["data"]
+    assert summary["yesterday"] == [{"sport": "running", "seconds": 3600.0}]
+    report = summary["report"]
+    assert (report["today"], report["goal_days"]) == ("2026-11-25", 11)
+    wellness = report["wellness"]
+    assert (wellness["sleep_score"], wellness["hrv_ms"], wellness["training_readiness"]) == (
+        81, 58, 70,
+    )  # fmt: skip
     # The next local day brings the next one.
     clock.set(datetime(2026, 11, 26, 6, 0, tzinfo=UTC))
     await first.tick(clock())
@@ -197,8 +192,8 @@ async def test_pro_users_are_synced_first(
     ids = {}
     for chat, email in [(1, "free1@x.org"), (2, "free2@x.org"), (3, "pro@x.org")]:
         fake.add_account(email, "pw")
-        ids[email] = (await c.accounts.get_or_create(chat)).id
-        await c.extras["garmin_link"].start(ids[email], email, "pw")
+        ids[email] = (await c.services.accounts.get_or_create(chat)).id
+        await c.services.garmin_link.start(ids[email], email, "pw")
     async with c.uow() as uow:
         pro_plan = await uow.plans.by_code("pro")
         assert pro_plan is not None
@@ -247,8 +242,8 @@ async def test_sync_failure_of_one_user_does_not_stop_others(
     ids = []
     for chat, email in [(1, "a@x.org"), (2, "b@x.org")]:
         fake.add_account(email, "pw")
-        uid = (await c.accounts.get_or_create(chat)).id
-        await c.extras["garmin_link"].start(uid, email, "pw")
+        uid = (await c.services.accounts.get_or_create(chat)).id
+        await c.services.garmin_link.start(uid, email, "pw")
         ids.append(uid)
     fake.add_activity("b@x.org")
     fake.rate_limit_next_data_call()  # hits whoever goes first

@@ -33,17 +33,13 @@ async def env(
     settings: Settings, clock: FakeClock, fake: FakeGarmin
 ) -> AsyncIterator[tuple[Container, GarminLinkService, GarminSyncService]]:
     c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
-    sync = GarminSyncService(
-        c.uow, fake, c.cipher, c.extras["training"], c.gate, c.extras["pushes"], clock=clock
-    )
-    yield c, c.extras["garmin_link"], sync
-    await c.extras["training"].close()
+    yield c, c.services.garmin_link, c.services.garmin_sync
     await c.close()
 
 
 async def _linked(c: Container, link: GarminLinkService, fake: FakeGarmin) -> int:
     fake.add_account(EMAIL, PASSWORD)
-    uid = (await c.accounts.get_or_create(1)).id
+    uid = (await c.services.accounts.get_or_create(1)).id
     await link.start(uid, EMAIL, PASSWORD)  # no stored password: a dead token breaks the link
     return uid
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,9 +15,11 @@ from core.config import Settings
 from core.db.models import Push
 from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher
+from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 from tests.fit_files import encode_fit
+from tests.push_notes import deliver_pushes
 
 EMAIL = "twelve.runs@example.org"
 PASSWORD = "Twelve-Pa55-word"
@@ -32,11 +35,7 @@ async def env(
     settings: Settings, clock: FakeClock, fake: FakeGarmin
 ) -> AsyncIterator[tuple[Container, GarminSyncService]]:
     c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
-    sync = GarminSyncService(
-        c.uow, fake, c.cipher, c.extras["training"], c.gate, c.extras["pushes"], clock=clock
-    )
-    yield c, sync
-    await c.extras["training"].close()
+    yield c, c.services.garmin_sync
     await c.close()
 
 
@@ -58,8 +57,8 @@ async def test_a_sync_with_twelve_new_activities_enqueues_one_push(
 ) -> None:
     c, sync = env
     fake.add_account(EMAIL, PASSWORD)
-    uid = (await c.accounts.get_or_create(1)).id
-    await c.extras["garmin_link"].start(uid, EMAIL, PASSWORD)
+    uid = (await c.services.accounts.get_or_create(1)).id
+    await c.services.garmin_link.start(uid, EMAIL, PASSWORD)
     for i in range(12):
         start = datetime(2026, 11, 10 + i, 6, 0, tzinfo=UTC)
         fake.add_activity(EMAIL, fit=_run_fit(start, 20 + i), start=start)
@@ -71,10 +70,17 @@ async def test_a_sync_with_twelve_new_activities_enqueues_one_push(
     async with c.uow() as uow:
         [run] = await uow.garmin.runs(uid)
     assert (push.kind, push.dedup_key) == ("activity", f"activities:{uid}:{run.id}")
-    text = push.payload["text"]
+    data = push.payload["data"]  # what happened, not how to say it
+    assert set(push.payload) == {"data"} and "<" not in json.dumps(push.payload)
+    assert data["total"] == 12 and len(data["newest"]) == 5
+    newest_first = [f"2026-11-{d}" for d in (21, 20, 19, 18, 17)]
+    assert [a["local_date"] for a in data["newest"]] == newest_first
+    async with FakeBotAPI() as api:
+        assert (await deliver_pushes(c, api)).sent == 1
+        [text] = api.sent_texts(1)
     lines = text.split("\n")
     assert lines[0] == "<b>12 new activities from Garmin</b>"
-    assert lines[1].startswith("2026-11-21: ")  # newest first
+    assert lines[1].startswith("2026-11-21: Generic · 31:00 · 5.21 km · ")  # newest first
     assert len(lines) == 7 and lines[-1] == "...and 7 more: /activities"
     assert len(text) <= 4096
     # A run that finds nothing new says nothing.
@@ -85,14 +91,21 @@ async def test_a_sync_with_twelve_new_activities_enqueues_one_push(
 async def test_one_new_activity_still_gets_its_card(env: Any, fake: FakeGarmin) -> None:
     c, sync = env
     fake.add_account(EMAIL, PASSWORD)
-    uid = (await c.accounts.get_or_create(1)).id
-    await c.extras["garmin_link"].start(uid, EMAIL, PASSWORD)
+    uid = (await c.services.accounts.get_or_create(1)).id
+    await c.services.garmin_link.start(uid, EMAIL, PASSWORD)
     start = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
     fake.add_activity(EMAIL, fit=_run_fit(start, 30), start=start)
 
     assert (await sync.sync_user(uid)).new == 1
 
     [push] = await _pushes(c, uid)
-    assert push.payload["text"].startswith("<b>New from Garmin</b> (2026-11-20)\n")
-    assert "30:00" in push.payload["text"]  # the card names that one run
-    assert "/activities to see more." in push.payload["text"]
+    [line] = push.payload["data"]["newest"]
+    assert (line["local_date"], line["timer_s"]) == ("2026-11-20", 1800)
+    async with c.uow() as uow:  # the athlete switches to miles before the push goes out
+        await uow.users.update_fields(uid, units="imperial")
+        await uow.commit()
+    async with FakeBotAPI() as api:
+        await deliver_pushes(c, api)
+        [text] = api.sent_texts(1)
+    assert text.startswith("<b>New from Garmin</b> (2026-11-20)\nGeneric · 30:00 · 3.13 mi · ")
+    assert text.endswith("\n/activities to see more.")

@@ -78,12 +78,12 @@ async def training(container: Container, clock: FakeClock) -> AsyncIterator[Trai
 
 @pytest.fixture
 def reports(container: Container, clock: FakeClock) -> ReportService:
-    return ReportService(container.uow, container.gate, clock=clock)
+    return ReportService(container.uow, container.services.gate, clock=clock)
 
 
 async def _user(c: Container, chat_id: int = 1, tz: str = "UTC") -> int:
-    uid = (await c.accounts.get_or_create(chat_id, first_name="Ann")).id
-    await c.accounts.set_timezone(uid, tz)
+    uid = (await c.services.accounts.get_or_create(chat_id, first_name="Ann")).id
+    await c.services.accounts.set_timezone(uid, tz)
     return uid
 
 
@@ -213,7 +213,7 @@ async def test_estimated_thresholds_are_labelled(
     card = (await training.import_fit(uid, fit_bytes("sample-activity.fit"))).activities[0]
     assert card.load_method == "hrtss" and card.load_estimated
     assert "HR max 191" in card.estimates
-    await container.accounts.update_profile(uid, hr_max=195, lthr=172)
+    await container.services.accounts.update_profile(uid, hr_max=195, lthr=172)
     card2 = (await training.import_fit(uid, fit_bytes("2013-02-06-12-11-14.fit"))).activities[0]
     assert card2.load_method == "hrtss" and not card2.load_estimated
 
@@ -353,7 +353,7 @@ async def test_export_is_pro_only_and_complete(
     container: Container, training: TrainingService, clock: FakeClock
 ) -> None:
     uid = await _user(container)
-    export = ExportService(container.uow, container.gate, clock=clock)
+    export = ExportService(container.uow, container.services.gate, clock=clock)
     with pytest.raises(ProOnly):
         await export.export(uid)
     await training.import_fit(uid, fit_bytes("sample_mulitple_header.fit"))

@@ -12,7 +12,6 @@ from core.coach.context import (
     activity_line,
     chat_messages,
     clean,
-    estimate_tokens,
     fitness_text,
     goals_section,
     months_back,
@@ -44,10 +43,6 @@ def ctx(**fields: object) -> CoachContext:
 
 def rows(*contents: str) -> list[tuple[str, str]]:
     return [("user" if i % 2 == 0 else "assistant", c) for i, c in enumerate(contents)]
-
-
-def test_tokens_are_estimated_as_characters_over_four() -> None:
-    assert [estimate_tokens("x" * n) for n in (0, 1, 4, 5, 400)] == [0, 1, 1, 2, 100]
 
 
 def test_history_keeps_the_newest_messages_within_budget_in_order() -> None:

@@ -30,6 +30,7 @@ from core.gateways.llm import (
     TextDelta,
     _is_custom_server,
     build_llm,
+    estimate_tokens,
 )
 from tests.fakes.llm import FakeLLM
 from tests.fakes.loop_clock import LoopClock
@@ -157,7 +158,7 @@ async def test_stream_yields_deltas_in_order_then_completion_with_server_usage(
         completion_tokens(ANSWER),
     )
     # The server counts differently from the local estimate: proof the usage chunk was read.
-    assert final.input_tokens != sum(len(m.content) for m in MESSAGES) // 4
+    assert final.input_tokens != estimate_tokens("".join(m.content for m in MESSAGES))
     body = srv.chat_requests[0]
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
@@ -171,8 +172,13 @@ async def test_stream_without_usage_chunk_estimates_tokens(
 
     _, [final] = await collect(llm.stream(MESSAGES))
 
-    assert final.input_tokens == sum(len(m.content) for m in MESSAGES) // 4
-    assert final.output_tokens == len(ANSWER) // 4
+    # Rounded up, as the coach's history budget counts: 65 characters are 17 tokens, not 16.
+    assert final.input_tokens == estimate_tokens("".join(m.content for m in MESSAGES)) == 17
+    assert final.output_tokens == estimate_tokens(ANSWER) == 18
+
+
+def test_tokens_are_estimated_as_characters_over_four_rounded_up() -> None:
+    assert [estimate_tokens("x" * n) for n in (0, 1, 4, 5, 400)] == [0, 1, 1, 2, 100]
 
 
 async def test_consumer_can_stop_a_stream_early(srv: FakeOpenAIServer, llm: OpenAILLM) -> None:

@@ -1,0 +1,32 @@
+"""The morning summary push: yesterday, today's form, wellness and the next race."""
+
+from __future__ import annotations
+
+from bot.views.common import esc
+from bot.views.training import wellness_line
+from core.notify.daily_summary import MorningSummary
+from core.training.formatting import format_duration
+
+
+def summary_text(s: MorningSummary) -> str:
+    """The summary the athlete reads at their chosen time."""
+    r = s.report
+    lines = [f"<b>Good morning! {r.today:%A, %d %B}</b>"]
+    if s.yesterday:
+        sports = ", ".join(
+            f"{esc(t.sport.replace('_', ' '))} {format_duration(t.seconds)}" for t in s.yesterday
+        )
+        lines.append(f"Yesterday: {sports}; load {r.yesterday_load:.0f}")
+    else:
+        lines.append("Yesterday: rest day")
+    lines.append(f"Form (TSB): {r.tsb:+.0f} ({esc(r.form)})")
+    lines.append(f"Fitness (CTL) {r.ctl:.0f} · Fatigue (ATL) {r.atl:.0f}")
+    wellness = wellness_line(r.wellness)
+    if wellness:
+        lines.append(wellness)
+    if r.goal_days == 0:
+        lines.append("Race day today!")
+    elif r.goal_days is not None:
+        days = "1 day" if r.goal_days == 1 else f"{r.goal_days} days"
+        lines.append(f"{days} to your next race.")
+    return "\n".join(lines)
