@@ -186,7 +186,7 @@ def _services(
         ),
         gate=gate,
         ai_usage=ai_usage,
-        admin=AdminService(uow, clock=clock),
+        admin=AdminService(uow, operator_ids=settings.admin_ids, clock=clock),
         training=training,
         reports=ReportService(uow, gate, clock=clock),
         goals=GoalService(uow, clock=clock),

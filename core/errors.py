@@ -231,3 +231,11 @@ class BadStarsPayment(BadInput):
 
 class BadWebhook(AppError):
     """A webhook whose signature or payload we reject."""
+
+
+class NotAnOperator(AppError):
+    """Operator figures asked for by someone who is not one: the bot acts as if the command
+    did not exist."""
+
+    def __init__(self) -> None:
+        super().__init__("Unknown command.")

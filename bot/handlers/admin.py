@@ -14,7 +14,7 @@ from aiogram.types import Message
 from bot.views.common import esc
 from core.accounts.admin import AdminService
 from core.accounts.service import Account
-from core.config import Settings
+from core.errors import NotAnOperator
 
 router = Router(name=__name__)
 COMMANDS: list[str] = []  # not in the public menu
@@ -25,15 +25,13 @@ def usd(cents: float) -> str:
 
 
 @router.message(Command("admin"))
-async def admin(
-    message: Message, account: Account, settings: Settings, admin: AdminService
-) -> None:
+async def admin(message: Message, account: Account, admin: AdminService) -> None:
     """Operator figures; everyone else is told the command does not exist."""
-    private = message.chat.type == ChatType.PRIVATE
-    if not private or account.chat_id not in settings.admin_ids:
+    try:
+        s = await admin.stats(account.chat_id, private_chat=message.chat.type == ChatType.PRIVATE)
+    except NotAnOperator:
         await message.answer("I don't know that command. Send /help for what I can do.")
         return
-    s = await admin.stats()
     models = (
         "\n".join(f"  {esc(m)}: {usd(c)}" for m, c in sorted(s.ai_cost_by_model_month.items()))
         or "  none"

@@ -199,16 +199,6 @@ class CoachRepository(Repository):
 
     # -- workouts -------------------------------------------------------------------------
 
-    async def workout_on(self, user_id: int, day: date) -> Workout | None:
-        """The newest workout of this user for a local day."""
-        stmt = (
-            select(Workout)
-            .where(Workout.user_id == user_id, Workout.day == day)
-            .order_by(Workout.id.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
     async def add_workout(self, user_id: int, **fields: Any) -> Workout:
         row = Workout(user_id=user_id, **fields)
         self.session.add(row)

@@ -303,7 +303,7 @@ class CoachService:
         async with self._uow(readonly=True) as uow:
             acc = await resolve(uow, account, now=now)
             today = local_today(now, acc.timezone)
-            existing = None if fresh else await uow.coach.workout_on(acc.id, today)
+            existing = None if fresh else await uow.training.workout_on(acc.id, today)
             ctx = None if existing else await load_context(uow, acc, now=now, chat=False)
         if existing is not None:
             return workout_result(existing, cached=True)
@@ -323,7 +323,7 @@ class CoachService:
     async def workout_for_day(self, user_id: int, day: date) -> WorkoutResult | None:
         """The workout stored for a local day, if any."""
         async with self._uow(readonly=True) as uow:
-            row = await uow.coach.workout_on(user_id, day)
+            row = await uow.training.workout_on(user_id, day)
         return None if row is None else workout_result(row, cached=True)
 
     # -- metering ---------------------------------------------------------------------------

@@ -54,7 +54,6 @@ READS: dict[str, Read] = {
     "coach.upcoming_goals": lambda w, u: w.coach.upcoming_goals(u, from_day=OLD, limit=10),
     "coach.analysis": lambda w, u: w.coach.analysis(u, 1),
     "coach.active_plan": lambda w, u: w.coach.active_plan(u),
-    "coach.workout_on": lambda w, u: w.coach.workout_on(u, date(2026, 11, 25)),
     "training.activity": lambda w, u: w.training.activity(u, 1),
     "training.activities_by_ids": lambda w, u: w.training.activities_by_ids(u, [1, 2, 3]),
     "training.recent_activities": lambda w, u: w.training.recent_activities(
