@@ -15,6 +15,7 @@ from core.db.engine import make_engine
 from core.gateways.cipher import Cipher, new_key
 from tests import db
 from tests.fakes.clock import FakeClock
+from tests.fakes.garmin import FakeGarmin
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -81,5 +82,22 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def container(settings: Settings, clock: FakeClock) -> AsyncIterator[Container]:
     c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or new_key()]))
+    yield c
+    await c.close()
+
+
+@pytest.fixture
+def fake() -> FakeGarmin:
+    """The Garmin gateway of `garmin_container`: tests script it and read what it was sent."""
+    return FakeGarmin()
+
+
+@pytest.fixture
+async def garmin_container(
+    settings: Settings, clock: FakeClock, fake: FakeGarmin
+) -> AsyncIterator[Container]:
+    """The product wired to the fake Garmin gateway."""
+    c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or new_key()]),
+              garmin=fake)  # fmt: skip
     yield c
     await c.close()

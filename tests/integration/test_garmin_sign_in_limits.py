@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
-from core.bootstrap import Container, build
-from core.config import Settings
+from core.bootstrap import Container
 from core.errors import GarminAuthError, GarminSignInsThrottled
 from core.garmin.link import PASSWORD_WAIT, GarminLinkService
-from core.gateways.cipher import Cipher
 from core.limits.throttle import Limit, ThrottleService
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
@@ -21,17 +18,9 @@ PASSWORD = "Sup3r-Secret-Pa55"
 
 
 @pytest.fixture
-def fake() -> FakeGarmin:
-    return FakeGarmin()
-
-
-@pytest.fixture
-async def env(
-    settings: Settings, clock: FakeClock, fake: FakeGarmin
-) -> AsyncIterator[tuple[Container, GarminLinkService]]:
-    c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
-    yield c, c.services.garmin_link
-    await c.close()
+def env(garmin_container: Container) -> tuple[Container, GarminLinkService]:
+    c = garmin_container
+    return c, c.services.garmin_link
 
 
 async def _user(c: Container, chat_id: int) -> int:

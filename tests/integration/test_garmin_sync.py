@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,13 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.bootstrap import Container, build
+from core.bootstrap import Container
 from core.config import Settings
 from core.db.models import ActivityMetrics, GarminFitnessData, GarminSyncHistory, Push
 from core.errors import AppError, GarminAuthError, GarminMfaExpired, GarminMfaRequired
 from core.garmin.link import GarminLinkService
 from core.garmin.sync import GarminSyncService
-from core.gateways.cipher import Cipher
 from core.gateways.garmin.pending import PendingLogins
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.clock import FakeClock
@@ -29,17 +27,9 @@ PASSWORD = "Sup3r-Secret-Pa55"
 
 
 @pytest.fixture
-def fake() -> FakeGarmin:
-    return FakeGarmin()
-
-
-@pytest.fixture
-async def env(
-    settings: Settings, clock: FakeClock, fake: FakeGarmin
-) -> AsyncIterator[tuple[Container, GarminLinkService, GarminSyncService]]:
-    c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
-    yield c, c.services.garmin_link, c.services.garmin_sync
-    await c.close()
+def env(garmin_container: Container) -> tuple[Container, GarminLinkService, GarminSyncService]:
+    c = garmin_container
+    return c, c.services.garmin_link, c.services.garmin_sync
 
 
 async def _user(c: Container, chat_id: int) -> int:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from core.bootstrap import Container, build
-from core.config import Settings
+from core.bootstrap import Container
 from core.errors import SyncInProgress
 from core.garmin.link import GarminLinkService
 from core.garmin.sync import GarminSyncService
-from core.gateways.cipher import Cipher
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 
@@ -24,17 +21,9 @@ CEILING_S = 30
 
 
 @pytest.fixture
-def fake() -> FakeGarmin:
-    return FakeGarmin()
-
-
-@pytest.fixture
-async def env(
-    settings: Settings, clock: FakeClock, fake: FakeGarmin
-) -> AsyncIterator[tuple[Container, GarminLinkService, GarminSyncService]]:
-    c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
-    yield c, c.services.garmin_link, c.services.garmin_sync
-    await c.close()
+def env(garmin_container: Container) -> tuple[Container, GarminLinkService, GarminSyncService]:
+    c = garmin_container
+    return c, c.services.garmin_link, c.services.garmin_sync
 
 
 async def _linked(c: Container, link: GarminLinkService, fake: FakeGarmin) -> int:

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from core.bootstrap import Container, build
-from core.config import Settings
+from core.bootstrap import Container
 from core.db.models import Push
 from core.garmin.sync import GarminSyncService
-from core.gateways.cipher import Cipher
 from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 from tests.fit_files import encode_fit
 from tests.push_notes import deliver_pushes
@@ -26,17 +22,9 @@ PASSWORD = "Twelve-Pa55-word"
 
 
 @pytest.fixture
-def fake() -> FakeGarmin:
-    return FakeGarmin()
-
-
-@pytest.fixture
-async def env(
-    settings: Settings, clock: FakeClock, fake: FakeGarmin
-) -> AsyncIterator[tuple[Container, GarminSyncService]]:
-    c = build(settings, clock=clock, cipher=Cipher([settings.credentials_keys or ""]), garmin=fake)
-    yield c, c.services.garmin_sync
-    await c.close()
+def env(garmin_container: Container) -> tuple[Container, GarminSyncService]:
+    c = garmin_container
+    return c, c.services.garmin_sync
 
 
 def _run_fit(start: datetime, minutes: int) -> bytes:
