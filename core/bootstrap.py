@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,13 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.accounts.admin import AdminService
 from core.accounts.deletion import AccountDeletion
 from core.accounts.service import AccountService
+from core.accounts.session_tokens import SessionTokens
+from core.accounts.sessions import SessionService
 from core.billing.service import BillingService
 from core.clock import Clock, utcnow
 from core.coach.service import CoachService
 from core.config import Settings
 from core.db.engine import make_engine, make_read_engine, make_sessionmaker
+from core.db.reader import make_reader
 from core.db.uow import UnitOfWorkFactory
 from core.garmin.link import GarminLinkService
+from core.garmin.status import GarminStatusService
 from core.garmin.sync import GarminSyncService
 from core.gateways.cipher import Cipher, load_cipher
 from core.gateways.garmin.client import GarminConnectGateway, GarminGateway
@@ -31,6 +36,7 @@ from core.notify.outbox import PushService
 from core.training.export import ExportService
 from core.training.goals import GoalService
 from core.training.imports import TrainingService
+from core.training.queries import TrainingQueries
 from core.training.reports import ReportService
 
 logger = logging.getLogger(__name__)
@@ -58,6 +64,9 @@ class Services:
     payments: Payments
     billing: BillingService
     account_deletion: AccountDeletion
+    web_sessions: SessionService
+    training_queries: TrainingQueries
+    garmin_status: GarminStatusService
 
     def as_workflow_data(self) -> dict[str, Any]:
         """The services by name, for `Dispatcher(**services.as_workflow_data())`."""
@@ -112,8 +121,12 @@ def build(
     read_engine = make_read_engine(settings.database_url)
     if read_engine is not None:
         closing.push_async_callback(read_engine.dispose)
+    reader = make_reader(settings.database_url, engine, read_engine)
+    closing.push_async_callback(reader.dispose)
     uow = UnitOfWorkFactory(
-        make_sessionmaker(engine), make_sessionmaker(read_engine) if read_engine else None
+        make_sessionmaker(engine),
+        make_sessionmaker(read_engine) if read_engine else None,
+        reader=reader,
     )
     cipher = cipher or load_cipher(
         settings.credentials_keys, app_env=settings.app_env, data_dir=settings.data_dir
@@ -207,4 +220,22 @@ def _services(
         payments=payments,
         billing=BillingService(uow, payments, settings, clock),
         account_deletion=AccountDeletion(uow, payments, clock),
+        web_sessions=_web_sessions(settings, uow, clock),
+        training_queries=TrainingQueries(uow, clock=clock),
+        garmin_status=GarminStatusService(uow),
+    )
+
+
+def _web_sessions(settings: Settings, uow: UnitOfWorkFactory, clock: Clock) -> SessionService:
+    """The web app's sessions; the signing key is read (or made, locally) on first use."""
+    return SessionService(
+        uow,
+        AccountService(uow, clock=clock, default_summary_time=settings.default_summary_time),
+        SessionTokens(
+            settings.session_secret, app_env=settings.app_env, data_dir=settings.data_dir
+        ),
+        bot_token=settings.telegram_bot_token,
+        clock=clock,
+        ttl=timedelta(seconds=settings.session_ttl_s),
+        init_data_max_age=timedelta(seconds=settings.webapp_auth_max_age_s),
     )

@@ -6,11 +6,12 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
+from bot.handlers.filters import REFUNDED_PAYMENT, SUCCESSFUL_PAYMENT
 from bot.views import billing as bv
 from bot.views.common import UpgradeCb
 from core.accounts.service import Account
@@ -115,7 +116,7 @@ async def pre_checkout(query: PreCheckoutQuery, account: Account, billing: Billi
         await query.answer(ok=False, error_message=error)
 
 
-@router.message(F.successful_payment)
+@router.message(SUCCESSFUL_PAYMENT)
 async def paid(message: Message, account: Account, billing: BillingService) -> None:
     """A Stars payment went through: Pro from now until the paid period ends."""
     payment = message.successful_payment
@@ -132,7 +133,7 @@ async def paid(message: Message, account: Account, billing: BillingService) -> N
     await message.answer(bv.paid_text(change, account.timezone))
 
 
-@router.message(F.refunded_payment)
+@router.message(REFUNDED_PAYMENT)
 async def refunded(message: Message, account: Account, billing: BillingService) -> None:
     """Telegram refunded a Stars payment: the Pro it bought ends."""
     refund = message.refunded_payment

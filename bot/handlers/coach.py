@@ -7,13 +7,14 @@ from collections.abc import Awaitable
 from contextlib import aclosing
 from typing import TypeVar
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.enums import ChatAction, ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.delivery.streaming import AnswerStream
+from bot.handlers.filters import NOT_A_COMMAND
 from bot.views.coach import (
     NOT_CONFIGURED,
     AnalyzeCb,
@@ -72,7 +73,7 @@ async def _or_not_configured(bot: Bot, chat_id: int, call: Awaitable[T]) -> T | 
 # -- chat -----------------------------------------------------------------------------------
 
 
-@router.message(StateFilter(None), F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(None), NOT_A_COMMAND)
 async def chat(message: Message, bot: Bot, account: AccountContext, coach: CoachService) -> None:
     """Any plain text: the coach answers, streamed as drafts in private chats."""
     if not coach.configured:

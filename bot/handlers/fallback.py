@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
+from bot.handlers.filters import COMMAND_TEXT, TEXT
 from bot.views.common import quote_input
 
 router = Router(name=__name__)
@@ -16,14 +17,14 @@ UNDERSTOOD = (
 )
 
 
-@router.message(F.text.startswith("/"))
+@router.message(COMMAND_TEXT)
 async def unknown_command(message: Message) -> None:
     """A command no router handles."""
     command = (message.text or "/").split()[0]
     await message.answer(f"I don't know {quote_input(command)}. Send /help for what I can do.")
 
 
-@router.message(F.text)
+@router.message(TEXT)
 async def plain_text(message: Message) -> None:
     """Text when no coach is configured to take it."""
     await message.answer("Send /help to see what I can do.")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.handlers.filters import NOT_A_COMMAND
 from bot.views.garmin import GarminCb, keep_keyboard
 from core.accounts.service import Account
 from core.errors import AppError, GarminMfaRequired
@@ -20,7 +21,6 @@ logger = logging.getLogger(__name__)
 router = Router(name=__name__)
 COMMANDS = ["connect", "disconnect", "sync"]
 
-NOT_A_COMMAND = F.text & ~F.text.startswith("/")
 SYNC_WORDS = {
     "rate_limited": "Garmin Connect is limiting requests right now; I will try again later.",
     "network_error": "Garmin Connect could not be reached; I will try again at the next sync.",
@@ -65,7 +65,7 @@ async def connect_button(
         await _ask_email(query.message, state, account, garmin_link)
 
 
-@router.message(ConnectForm.email, NOT_A_COMMAND)
+@router.message(StateFilter(ConnectForm.email), NOT_A_COMMAND)
 async def got_email(
     message: Message, state: FSMContext, account: Account, garmin_link: GarminLinkService
 ) -> None:
@@ -87,7 +87,7 @@ async def got_email(
     )
 
 
-@router.callback_query(GarminCb.filter(F.action == "keep"), ConnectForm.password)
+@router.callback_query(GarminCb.filter(F.action == "keep"), StateFilter(ConnectForm.password))
 async def toggle_keep(query: CallbackQuery, state: FSMContext) -> None:
     """Flip the consent to keep the password; default no."""
     keep = not bool((await state.get_data()).get("keep"))
@@ -120,7 +120,7 @@ async def sign_in(
     await _linked(message, state)
 
 
-@router.message(ConnectForm.code, NOT_A_COMMAND)
+@router.message(StateFilter(ConnectForm.code), NOT_A_COMMAND)
 async def got_code(
     message: Message, state: FSMContext, account: Account, garmin_link: GarminLinkService
 ) -> None:

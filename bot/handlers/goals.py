@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
+from bot.handlers.filters import NOT_A_COMMAND
 from bot.views.common import split_text
 from bot.views.training import goal_line, goals_text
 from core.accounts.service import Account
@@ -51,7 +52,7 @@ async def goal(
         await message.answer(USAGE)
 
 
-@router.message(StateFilter(GoalForm.name), F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(GoalForm.name), NOT_A_COMMAND)
 async def goal_name(message: Message, state: FSMContext) -> None:
     """The race name."""
     name = " ".join((message.text or "").split())[:200]
@@ -60,7 +61,7 @@ async def goal_name(message: Message, state: FSMContext) -> None:
     await message.answer("When is it? YYYY-MM-DD, for example 2027-09-26.")
 
 
-@router.message(StateFilter(GoalForm.race_date), F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(GoalForm.race_date), NOT_A_COMMAND)
 async def goal_date(message: Message, state: FSMContext) -> None:
     """The race date (a wrong one is asked again)."""
     day = parse_date(message.text or "")
@@ -70,7 +71,7 @@ async def goal_date(message: Message, state: FSMContext) -> None:
                          "or <code>skip</code>.")  # fmt: skip
 
 
-@router.message(StateFilter(GoalForm.details), F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(GoalForm.details), NOT_A_COMMAND)
 async def goal_details(
     message: Message, account: Account, goals: GoalService, state: FSMContext
 ) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cache
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.handlers.filters import NOT_A_COMMAND
 from bot.views.common import esc, zone_label
 from core.accounts.context import AccountContext
 from core.accounts.service import AccountService
@@ -170,7 +171,7 @@ def parse_value(field: str, text: str) -> object:
         raise BadInput("Please send a whole number, for example 250.") from None
 
 
-@router.message(StateFilter(SettingsForm.value), F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(SettingsForm.value), NOT_A_COMMAND)
 async def value(
     message: Message, account: AccountContext, accounts: AccountService, state: FSMContext
 ) -> None:

@@ -36,6 +36,7 @@ from aiogram.types import (
     Message,
 )
 
+from bot.handlers.filters import NOT_A_COMMAND
 from bot.views import billing as billing_views
 from bot.views.common import esc, private_only_text, zone_label
 from core.accounts.service import Account, AccountService
@@ -178,7 +179,7 @@ async def pick_zone(
         await query.message.answer(zone_set_text(updated))
 
 
-@router.message(F.text, ~F.text.startswith("/"), TimezoneQuestion())
+@router.message(TimezoneQuestion(), NOT_A_COMMAND)
 async def typed_zone(
     message: Message,
     account: Account,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
 from aiohttp import ClientError
 
+from bot.handlers.filters import DOCUMENT
 from bot.views.coach import analyze_keyboard
 from bot.views.training import (
     ActCb,
@@ -36,7 +37,7 @@ TOO_BIG = "That file is over 20 MB, far more than any activity needs, so I did n
 DOWNLOAD_FAILED = "I could not download that file from Telegram, please send it again."
 
 
-@router.message(F.document)
+@router.message(DOCUMENT)
 async def upload(
     message: Message, bot: Bot, account: AccountContext, training: TrainingService
 ) -> None:

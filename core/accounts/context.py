@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import RowMapping
 
-from core.accounts.repository import CONTEXT_SUB_COLUMNS, CONTEXT_USER_COLUMNS
+from core.accounts.repository import CONTEXT_SUB_COLUMNS, CONTEXT_USER_COLUMNS, account_row
 from core.db.models import AthleteProfile, UserSubscription
 from core.errors import UnknownUser
 from core.limits.plans import PlanLimits, subscription_grants_plan
 
 if TYPE_CHECKING:
+    from core.db.reader import RowReader
     from core.db.uow import UnitOfWork
 
 
@@ -96,6 +97,14 @@ async def load_account(
     """The context of a user by id or by chat, in the caller's unit of work; None: no such user."""
     rows = await uow.users.account_rows(user_id=user_id, chat_id=chat_id)
     return None if rows is None else AccountContext.of(rows, now=now)
+
+
+async def read_account(
+    reader: RowReader, *, now: datetime, user_id: int | None = None, chat_id: int | None = None
+) -> AccountContext | None:
+    """The context of a user by id or by chat, read outside a unit of work; None: no such user."""
+    row = await account_row(reader, user_id=user_id, chat_id=chat_id)
+    return None if row is None else AccountContext.of(row, now=now)
 
 
 async def resolve(uow: UnitOfWork, account: AccountRef, *, now: datetime) -> AccountContext:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import RowMapping, Select, bindparam, delete, select, update
 
 from core.db.models import AthleteProfile, Base, SubscriptionPlan, User, UserSubscription
 from core.db.repository import Repository
+
+if TYPE_CHECKING:
+    from core.db.reader import RowReader
 
 FREE_PLAN = "free"
 
@@ -46,6 +49,16 @@ def _account_rows() -> Select[Any]:
 # Plain columns, not ORM entities: loading five entities costs more than the query itself.
 _BY_ID = _account_rows().where(User.__table__.c.id == bindparam("key"))
 _BY_CHAT = _account_rows().where(User.__table__.c.chat_id == bindparam("key"))
+
+
+async def account_row(
+    reader: RowReader, *, user_id: int | None = None, chat_id: int | None = None
+) -> RowMapping | None:
+    """`UserRepository.account_rows` outside a unit of work: the one read of every update."""
+    if user_id is not None:
+        return await reader.first(_BY_ID, {"key": user_id})
+    assert chat_id is not None, "by id or by chat"
+    return await reader.first(_BY_CHAT, {"key": chat_id})
 
 
 class UserRepository(Repository):

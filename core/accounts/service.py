@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from core.accounts.context import AccountContext, Profile, load_account
+from core.accounts.context import AccountContext, Profile, load_account, read_account
 from core.accounts.timezones import resolve_timezone
 from core.clock import Clock, utcnow
 from core.db.models import User
@@ -89,8 +89,8 @@ class AccountService:
         be written by another instance, and the lookup is cheap enough that a cache would buy
         little against the risk of a stale plan or a missed password marker.
         """
-        async with self._uow(readonly=True) as uow:  # the path of nearly every update
-            found = await load_account(uow, now=self._clock(), chat_id=chat_id)
+        # The path of nearly every update: one statement, no unit of work.
+        found = await read_account(self._uow.reader, now=self._clock(), chat_id=chat_id)
         if found is not None and not found.is_blocked:
             return found
         async with self._uow() as uow:
@@ -121,15 +121,13 @@ class AccountService:
 
     async def get(self, user_id: int) -> AccountContext:
         """The context of a user by id (UnknownUser if there is none)."""
-        async with self._uow(readonly=True) as uow:
-            found = await load_account(uow, now=self._clock(), user_id=user_id)
+        found = await read_account(self._uow.reader, now=self._clock(), user_id=user_id)
         if found is None:
             raise UnknownUser(user_id)
         return found
 
     async def by_chat(self, chat_id: int) -> AccountContext | None:
-        async with self._uow(readonly=True) as uow:
-            return await load_account(uow, now=self._clock(), chat_id=chat_id)
+        return await read_account(self._uow.reader, now=self._clock(), chat_id=chat_id)
 
     async def _user(self, uow: UnitOfWork, user_id: int) -> User:
         user = await uow.users.get(user_id)

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.accounts.admin_repository import AdminRepository
 from core.accounts.repository import ProfileRepository, UserRepository
+from core.accounts.session_repository import SessionRepository
 from core.billing.repository import BillingRepository
 from core.coach.repository import CoachRepository
+from core.db.reader import RowReader
 from core.garmin.repository import DueRepository, GarminRepository, SummaryRepository
 from core.garmin.secrets_repository import SecretsRepository
 from core.limits.ai_usage_repository import AIUsageRepository
@@ -21,6 +23,7 @@ from core.limits.plan_repository import PlanRepository, SubscriptionRepository
 from core.limits.throttle_repository import ThrottleRepository
 from core.limits.usage_repository import UsageRepository
 from core.notify.repository import PushRepository
+from core.training.read_repository import ActivitySeriesRepository, TrainingReadRepository
 from core.training.repository import GoalRepository, TrainingRepository
 
 
@@ -52,6 +55,9 @@ class UnitOfWork:
         self.goals = GoalRepository(s)
         self.pushes = PushRepository(s)
         self.throttles = ThrottleRepository(s)
+        self.web_sessions = SessionRepository(s)
+        self.training_reads = TrainingReadRepository(s)
+        self.activity_series = ActivitySeriesRepository(s)
         return self
 
     async def __aexit__(
@@ -75,15 +81,19 @@ class UnitOfWorkFactory:
     """Makes a fresh UnitOfWork per use; services hold this, never a live session.
 
     `readonly=True` may use separate read connections (SQLite) and must not write.
+    `reader` runs the single-statement reads on the path of every update (the account).
     """
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[Any],
         read_sessionmaker: async_sessionmaker[Any] | None = None,
+        *,
+        reader: RowReader | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = read_sessionmaker or sessionmaker
+        self.reader = reader or RowReader(self.read_sessionmaker.kw["bind"])
 
     def __call__(self, *, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self.read_sessionmaker if readonly else self.sessionmaker)

@@ -25,6 +25,7 @@ OLD = date(2000, 1, 1)
 FAR = date(2100, 1, 1)
 Read = Callable[[UnitOfWork, int], Awaitable[Any]]
 
+
 async def _account_rows(w: UnitOfWork, u: int) -> list[SimpleNamespace]:
     """The account statement's row, as one owner per joined per-user table."""
     row = await w.users.account_rows(user_id=u)

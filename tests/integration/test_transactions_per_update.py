@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.bootstrap import Container, build
 from core.config import Settings
@@ -47,9 +46,13 @@ class Transactions:
 
 
 @contextmanager
-def recording(*engines: AsyncEngine | None) -> Iterator[Transactions]:
+def recording(container: Container) -> Iterator[Transactions]:
+    """Every engine the container may run SQL on: the writer, SQLite's readers, the reader
+    of single-statement reads (inline on SQLite, autocommit on PostgreSQL)."""
     record = Transactions()
-    watched = [e.sync_engine for e in engines if e is not None]
+    engines = [container.engine, container.read_engine]
+    every = [e.sync_engine for e in engines if e is not None] + container.uow.reader.sync_engines
+    watched = list({id(e): e for e in every}.values())  # SQLite's readers are in both lists
     for engine in watched:
         event.listen(engine, "begin", record.begin)
         event.listen(engine, "before_cursor_execute", record.statement)
@@ -102,7 +105,7 @@ async def harness(container: Container, bot_api: FakeBotAPI) -> AsyncIterator[Bo
 
 async def _transactions(h: BotHarness, update: dict[str, Any]) -> list[list[str]]:
     """The transactions (each its statements) the bot ran to answer one update."""
-    with recording(h.container.engine, h.container.read_engine) as record:
+    with recording(h.container) as record:
         await h.texts_after(update)
         return list(record.seen)
 
