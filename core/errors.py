@@ -115,6 +115,9 @@ class ImportQueueFull(AppError):
 class NotLinked(AppError):
     """The user has not linked Garmin Connect."""
 
+    def __init__(self, message: str = "Garmin Connect is not linked yet.") -> None:
+        super().__init__(message)
+
 
 class GarminAuthError(AppError):
     """Garmin refused the credentials or the stored tokens."""
@@ -193,7 +196,39 @@ class PaymentsError(AppError):
 
 
 class BillingNotStopped(AppError):
-    """A subscription could not be cancelled, so the account was not deleted."""
+    """A subscription could not be cancelled, so the account was not deleted.
+
+    `retry`: the payment service was unreachable and asking again later may work; otherwise
+    the subscription cannot be cancelled from this server and a person must step in.
+    """
+
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+class TooManyGoals(BadInput):
+    """The athlete already has as many race goals as we keep."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"You have {limit} goals: delete one first.")
+        self.limit = limit
+
+
+class NoSuchGoal(NotFound):
+    """A goal number that is not in the athlete's list."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"There is no goal number {number}.")
+        self.number = number
+
+
+class NoGoalForPlan(BadInput):
+    """A training plan was asked for with neither a goal given nor a race goal stored."""
+
+    def __init__(self) -> None:
+        super().__init__("Tell me your goal (for example: half marathon in 10 weeks) or set a "
+                         "race goal first.")  # fmt: skip
 
 
 class AlreadyPro(AppError):
@@ -239,3 +274,17 @@ class NotAnOperator(AppError):
 
     def __init__(self) -> None:
         super().__init__("Unknown command.")
+
+
+class NotSignedIn(AppError):
+    """A web sign-in or session we do not accept (bad or stale initData, a used link, an
+    expired or revoked session); the web edge answers 401."""
+
+
+class TooManyAttempts(AppError):
+    """Too many sign-in attempts from one address; the web edge answers 429."""
+
+    def __init__(self, message: str, retry_at: datetime, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+        self.retry_after_s = retry_after_s

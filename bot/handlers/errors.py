@@ -48,7 +48,7 @@ async def on_error(event: ErrorEvent, bot: Bot, account: Account | None = None) 
         text = f"{views.esc(views.shorten(exc.message, MESSAGE_MAX))} Upgrade to unlock it."
         keyboard = views.upgrade_keyboard("pro_only")
     elif isinstance(exc, AppError):
-        text = views.esc(views.shorten(exc.message, MESSAGE_MAX))
+        text = views.error_text(exc, MESSAGE_MAX)
     else:
         logger.error(
             "update %s failed: %s", event.update.update_id, type(exc).__name__, exc_info=exc

@@ -159,7 +159,7 @@ async def disconnect(message: Message, account: Account, garmin_link: GarminLink
 async def sync(message: Message, account: Account, garmin_sync: GarminSyncService) -> None:
     """Sync Garmin now."""
     await message.answer("Syncing with Garmin Connect...")
-    report = await garmin_sync.sync_now(account.id)
+    report = await garmin_sync.sync_now(account)
     await message.answer(sync_text(report))
 
 

@@ -123,7 +123,7 @@ async def fitness(message: Message, account: AccountContext, reports: ReportServ
 @router.message(Command("export"))
 async def export(message: Message, account: AccountContext, export: ExportService) -> None:
     """Activities and daily fitness as CSV files (Pro)."""
-    files = await export.export(account.id)
+    files = await export.export(account)
     await message.answer_document(
         BufferedInputFile(files.activities_csv, filename="activities.csv"),
         caption=f"{files.activity_count} activities",

@@ -9,7 +9,16 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.errors import LimitReached
+from core.errors import (
+    AppError,
+    BillingNotStopped,
+    GarminAuthError,
+    LimitReached,
+    NoGoalForPlan,
+    NoSuchGoal,
+    NotLinked,
+    TooManyGoals,
+)
 
 MAX_TEXT = 4096
 QUOTE_MAX = 64  # characters of a user's own text quoted back in an answer
@@ -138,3 +147,26 @@ def limit_text(err: LimitReached, tz: str, now: datetime) -> str:
             text += f"\nThey reset at {when(err.resets_at, tz, now)}."
     # The price is on the Upgrade button's answer, read from the plan rows.
     return text + "\n\n<b>Pro</b> makes every AI feature unlimited."
+
+
+# What the bot adds to a domain error: the command that helps. Core's sentences name no
+# command, so the web app can show the same errors with its own buttons.
+_NEXT_STEP: list[tuple[type[AppError], str]] = [
+    (NotLinked, "Send /connect to link it."),
+    (GarminAuthError, "Send /connect to link again."),
+    (TooManyGoals, "/goal delete N removes goal N."),
+    (NoSuchGoal, "/goal lists them."),
+    (NoGoalForPlan, "For example: /plan half marathon in 10 weeks, or set a race with /goal."),
+]
+
+
+def error_text(exc: AppError, limit: int = MAX_TEXT) -> str:
+    """A domain error as the bot says it (escaped HTML, one message)."""
+    if isinstance(exc, BillingNotStopped):
+        step = (
+            "Please try /delete again in a few minutes." if exc.retry else "Please write to /paysupport."
+        )
+    else:
+        step = next((s for kind, s in _NEXT_STEP if isinstance(exc, kind)), "")
+    text = shorten(exc.message, limit - len(step) - 1)
+    return esc(f"{text} {step}" if step else text)

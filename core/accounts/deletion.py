@@ -26,16 +26,14 @@ logger = logging.getLogger(__name__)
 STRIPE_ENDED = frozenset({"canceled", "incomplete_expired"})
 
 STRIPE_UNREACHABLE = (
-    "I could not reach Stripe to cancel your Pro subscription, so nothing was deleted: "
-    "please try /delete again in a few minutes."
+    "I could not reach Stripe to cancel your Pro subscription, so nothing was deleted."
 )
 STRIPE_OFF = (
     "Your Pro subscription cannot be cancelled from this server right now, so nothing was "
-    "deleted: please write to /paysupport."
+    "deleted."
 )
 STARS_UNREACHABLE = (
-    "I could not reach Telegram to cancel your Stars subscription, so nothing was deleted: "
-    "please try /delete again in a few minutes."
+    "I could not reach Telegram to cancel your Stars subscription, so nothing was deleted."
 )
 
 
@@ -105,7 +103,7 @@ class AccountDeletion:
                     telegram_user_id=telegram_user_id, charge_id=stop.stars_charge_id
                 )
             except PaymentsError:
-                raise BillingNotStopped(STARS_UNREACHABLE) from None
+                raise BillingNotStopped(STARS_UNREACHABLE, retry=True) from None
         async with self._uow() as uow:
             # The billing lock: a webhook being applied to this account finishes first.
             if not await uow.billing.lock_account(user_id):
@@ -124,6 +122,6 @@ class AccountDeletion:
                 user_id,
                 subscription_id,
             )
-            raise BillingNotStopped(STRIPE_OFF) from None
+            raise BillingNotStopped(STRIPE_OFF, retry=False) from None
         except PaymentsError:
-            raise BillingNotStopped(STRIPE_UNREACHABLE) from None
+            raise BillingNotStopped(STRIPE_UNREACHABLE, retry=True) from None

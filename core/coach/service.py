@@ -40,7 +40,14 @@ from core.coach.plans import (
 )
 from core.db.models import ActivityMetrics
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import BadInput, LLMEmptyAnswer, LLMError, LLMNotConfigured, NotFound
+from core.errors import (
+    BadInput,
+    LLMEmptyAnswer,
+    LLMError,
+    LLMNotConfigured,
+    NoGoalForPlan,
+    NotFound,
+)
 from core.gateways.llm import LLM, ChatMessage, Completion, NotConfiguredLLM, TextDelta
 from core.limits.ai_usage import AIUsageService
 from core.limits.feature_gate import Feature, FeatureGate, Grant, give_back, history_start_of
@@ -260,10 +267,7 @@ class CoachService:
             ctx = await load_context(uow, acc, now=now, chat=False)
             await uow.commit()
         if goal is None and not ctx.goals:
-            raise BadInput(
-                "Tell me your goal (for example: /plan half marathon in 10 weeks) "
-                "or set a race goal first."
-            )
+            raise NoGoalForPlan()
         messages = plan_messages(ctx, goal)
         label = goal or f"{clean(ctx.goals[0].name)} on {ctx.goals[0].race_date.isoformat()}"
         async with self._metered(acc, Feature.AI_PLAN, "plan") as call:

@@ -13,6 +13,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
+from core.accounts.context import AccountRef, resolve
 from core.clock import Clock, local_today, utcnow
 from core.db.uow import UnitOfWorkFactory
 from core.errors import (
@@ -95,17 +96,19 @@ class GarminSyncService:
         priority = {uid for uid in ids if await self._gate.has_priority_sync(uid)}
         return [u for u in ids if u in priority] + [u for u in ids if u not in priority]
 
-    async def sync_now(self, user_id: int) -> SyncReport:
+    async def sync_now(self, account: AccountRef) -> SyncReport:
         """A sync the athlete asked for (/sync); Free allows one per 30 minutes."""
         now = self._clock()
-        async with self._uow() as uow:
-            cred = await uow.garmin.credentials(user_id)
-            cfg = await uow.garmin.config(user_id)
+        async with self._uow(readonly=True) as uow:
+            acc = await resolve(uow, account, now=now)
+            cred = await uow.garmin.credentials(acc.id)
+            cfg = await uow.garmin.config(acc.id)
         if cred is None:
-            raise NotLinked("Garmin Connect is not linked yet. Send /connect to link it.")
+            raise NotLinked()
+        user_id = acc.id
         last = cfg.last_manual_sync_at if cfg else None
         too_soon = last is not None and now - last < MANUAL_GAP
-        if last is not None and too_soon and not await self._gate.has_priority_sync(user_id):
+        if last is not None and too_soon and not acc.plan.priority_sync:
             wait = int((last + MANUAL_GAP - now).total_seconds() // 60) + 1
             raise AppError(
                 f"On the Free plan you can sync by hand every 30 minutes: try again in "
@@ -117,7 +120,7 @@ class GarminSyncService:
             async with self._uow() as uow:
                 await uow.garmin.update_config(user_id, last_manual_sync_at=now)
                 await uow.commit()
-            return await self._run(user_id, lease)
+            return await self._run(acc, lease)
 
     async def sync_user(self, user_id: int) -> SyncReport:
         """A scheduled run; skipped (status busy) while another sync of this athlete runs."""
@@ -127,17 +130,18 @@ class GarminSyncService:
                 return SyncReport(status="busy")
             return await self._run(user_id, lease)
 
-    async def _run(self, user_id: int, lease: str) -> SyncReport:
+    async def _run(self, account: AccountRef, lease: str) -> SyncReport:
         """One sync run under the lease: recorded in garmin_sync_history whatever happens."""
         now = self._clock()
         async with self._uow() as uow:
+            acc = await resolve(uow, account, now=now)
+            user_id = acc.id
             cred = await uow.garmin.credentials(user_id)
             cfg = await uow.garmin.config(user_id)
-            user = await uow.users.get(user_id)
-            if cred is None or user is None or not cred.tokens_enc:
-                raise NotLinked("Garmin Connect is not linked yet. Send /connect to link it.")
+            if cred is None or not cred.tokens_enc:
+                raise NotLinked()
             if not cred.is_valid:
-                raise GarminAuthError("Garmin refused your sign-in. Send /connect to link again.")
+                raise GarminAuthError("Garmin refused your sign-in.")
             bundle = self._cipher.decrypt(cred.tokens_enc)
             synced_until = cfg.synced_until if cfg else None
             run_id = await uow.garmin.start_run(user_id, now)
@@ -145,7 +149,7 @@ class GarminSyncService:
         session = self._gateway.session(bundle)
         report = SyncReport(status="ok")
         try:
-            today = local_today(now, user.timezone)
+            today = local_today(now, acc.timezone)
             await self._pull(user_id, lease, session, report, synced_until, today)
         except GarminAuthError as exc:
             report.status, report.error = "auth_failed", exc.message

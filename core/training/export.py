@@ -8,9 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.accounts.context import AccountRef, resolve
 from core.clock import Clock, local_today, utcnow
 from core.db.uow import UnitOfWorkFactory
-from core.errors import UnknownUser
+from core.errors import ProOnly
 from core.limits.feature_gate import FeatureGate
 
 ACTIVITY_COLUMNS = (
@@ -38,16 +39,16 @@ class ExportService:
         self._gate = gate
         self._clock = clock
 
-    async def export(self, user_id: int) -> ExportFiles:
-        """Both CSVs; ProOnly on the Free plan."""
-        await self._gate.require_export(user_id)
-        async with self._uow() as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise UnknownUser(user_id)
-            today = local_today(self._clock(), user.timezone)
-            acts = await uow.training.activities_between(user_id, None, None)
-            days = await uow.training.fitness_between(user_id, None, today)
+    async def export(self, account: AccountRef) -> ExportFiles:
+        """Both CSVs; ProOnly on the Free plan. One read-only unit of work."""
+        async with self._uow(readonly=True) as uow:
+            now = self._clock()
+            acc = await resolve(uow, account, now=now)
+            if not acc.plan.export:
+                raise ProOnly("export")
+            today = local_today(now, acc.timezone)
+            acts = await uow.training.activities_between(acc.id, None, None)
+            days = await uow.training.fitness_between(acc.id, None, today)
         act_rows = (
             [a.id, a.start_time.isoformat(), a.local_date.isoformat(),
              *(getattr(a, c) for c in ACTIVITY_COLUMNS[3:])]

@@ -9,7 +9,7 @@ from datetime import date
 from core.clock import Clock, local_today, utcnow
 from core.db.models import RaceGoal
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import BadInput, NotFound, UnknownUser
+from core.errors import BadInput, NoSuchGoal, TooManyGoals, UnknownUser
 
 MAX_GOALS = 20
 MAX_NAME = 200
@@ -119,7 +119,7 @@ class GoalService:
             if goal.race_date < today:
                 raise BadInput("That date has passed: give the date of an upcoming race.")
             if await uow.goals.count(user_id) >= MAX_GOALS:
-                raise BadInput(f"You have {MAX_GOALS} goals: delete one first (/goal delete N).")
+                raise TooManyGoals(MAX_GOALS)
             row = await uow.goals.add(
                 user_id, name=name, race_date=goal.race_date,
                 distance_m=None if goal.distance_km is None else goal.distance_km * 1000,
@@ -139,7 +139,7 @@ class GoalService:
             today = await self._today(uow, user_id)
             rows = await uow.goals.list(user_id)
             if not 1 <= number <= len(rows):
-                raise NotFound(f"There is no goal number {number}: /goal lists them.")
+                raise NoSuchGoal(number)
             row = rows[number - 1]
             await uow.goals.delete(user_id, row.id)
             await uow.commit()

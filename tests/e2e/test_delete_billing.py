@@ -79,8 +79,8 @@ async def test_stripe_down_deletes_nothing_and_says_so(
     stripe_api.fail_next(500)
     [refusal] = await harness.texts_after(u.callback_query("del:1"))
     assert refusal == (
-        "I could not reach Stripe to cancel your Pro subscription, so nothing was deleted: "
-        "please try /delete again in a few minutes."
+        "I could not reach Stripe to cancel your Pro subscription, so nothing was deleted. "
+        "Please try /delete again in a few minutes."
     )
     assert stripe_api.subscriptions[sub_id]["status"] == "active"
     assert await container.services.accounts.by_chat(u.DEFAULT_USER_ID) is not None
@@ -99,6 +99,7 @@ async def test_delete_cancels_the_stars_subscription(
     bot_api.fail_next("editUserStarSubscription", 502, "Bad Gateway")
     [refusal] = await harness.texts_after(u.callback_query("del:1"))
     assert "could not reach Telegram" in refusal and "nothing was deleted" in refusal
+    assert refusal.endswith("Please try /delete again in a few minutes.")
     assert await container.services.accounts.by_chat(u.DEFAULT_USER_ID) is not None
 
     [done] = await harness.texts_after(u.callback_query("del:1"))
