@@ -9,11 +9,10 @@ unit of work.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, time
-from typing import TYPE_CHECKING, TypeVar
-
-from sqlalchemy import RowMapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.accounts.repository import CONTEXT_SUB_COLUMNS, CONTEXT_USER_COLUMNS, account_row
 from core.db.models import AthleteProfile, UserSubscription
@@ -65,7 +64,7 @@ class AccountContext:
     secret_due_until: datetime | None = None  # the Garmin link flow waits for a password
 
     @classmethod
-    def of(cls, row: RowMapping, *, now: datetime, is_new: bool = False) -> AccountContext:
+    def of(cls, row: Mapping[Any, Any], *, now: datetime, is_new: bool = False) -> AccountContext:
         """From `UserRepository.account_rows`: the subscribed plan while it applies, else Free."""
         sub = None
         if row["sub_status"] is not None:
@@ -82,7 +81,7 @@ class AccountContext:
 T = TypeVar("T")
 
 
-def _prefixed(kind: type[T], row: RowMapping, prefix: str) -> T:
+def _prefixed(kind: type[T], row: Mapping[Any, Any], prefix: str) -> T:
     """A dataclass from the row's columns of one table, whose names its fields share."""
     return kind(**{f.name: row[prefix + f.name] for f in fields(kind)})  # type: ignore[arg-type]
 

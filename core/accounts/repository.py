@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,7 @@ _BY_CHAT = _account_rows().where(User.__table__.c.chat_id == bindparam("key"))
 
 async def account_row(
     reader: RowReader, *, user_id: int | None = None, chat_id: int | None = None
-) -> RowMapping | None:
+) -> Mapping[Any, Any] | None:
     """`UserRepository.account_rows` outside a unit of work: the one read of every update."""
     if user_id is not None:
         return await reader.first(_BY_ID, {"key": user_id})

@@ -41,24 +41,30 @@ class Transactions:
             self.seen.append([])
         self.seen[-1].append(" ".join(statement.split()).lower())
 
+    def read(self, statement: str) -> None:
+        self.seen.append([" ".join(statement.split()).lower()])
+
     def clear(self) -> None:
         self.seen.clear()
 
 
 @contextmanager
 def recording(container: Container) -> Iterator[Transactions]:
-    """Every engine the container may run SQL on: the writer, SQLite's readers, the reader
-    of single-statement reads (inline on SQLite, autocommit on PostgreSQL)."""
+    """Every statement the container runs: the writer's and SQLite's readers' through their
+    engine events, the single-statement reader's (inline on SQLite, asyncpg on PostgreSQL)
+    through its observers, each read a transaction of its own."""
     record = Transactions()
     engines = [container.engine, container.read_engine]
-    every = [e.sync_engine for e in engines if e is not None] + container.uow.reader.sync_engines
-    watched = list({id(e): e for e in every}.values())  # SQLite's readers are in both lists
+    watched = list({id(e): e.sync_engine for e in engines if e is not None}.values())
+    reader = container.uow.reader
     for engine in watched:
         event.listen(engine, "begin", record.begin)
         event.listen(engine, "before_cursor_execute", record.statement)
+    reader.observers.append(record.read)
     try:
         yield record
     finally:
+        reader.observers.remove(record.read)
         for engine in watched:
             event.remove(engine, "begin", record.begin)
             event.remove(engine, "before_cursor_execute", record.statement)
