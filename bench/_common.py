@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -64,3 +64,13 @@ async def _migrate(url: str) -> None:
 
 def backends() -> list[str]:
     return ["sqlite", "postgres"] if PG_URL else ["sqlite"]
+
+
+async def on_each_backend(run: Callable[[str, str, str], Awaitable[None]]) -> None:
+    """run(label, database URL, scratch dir) on a fresh database of each backend."""
+    for backend in backends():
+        async with database(backend) as url:
+            with tempfile.TemporaryDirectory() as tmp:
+                await run({"sqlite": "SQLite", "postgres": "PostgreSQL"}[backend], url, tmp)
+    if backends() == ["sqlite"]:
+        print("PostgreSQL: skipped (set TEST_POSTGRES_URL)")

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncGenerator, Sequence
 from datetime import timedelta
 
-from _common import backends, database, percentile
+from _common import on_each_backend, percentile
 
 from core.bootstrap import Container, build
 from core.clock import local_today, utcnow
@@ -171,12 +170,7 @@ async def run(name: str, url: str, data_dir: str) -> None:
 
 
 async def main() -> None:
-    for backend in backends():
-        async with database(backend) as url:
-            with tempfile.TemporaryDirectory() as tmp:
-                await run({"sqlite": "SQLite", "postgres": "PostgreSQL"}[backend], url, tmp)
-    if backends() == ["sqlite"]:
-        print("PostgreSQL: skipped (set TEST_POSTGRES_URL)")
+    await on_each_backend(run)
 
 
 if __name__ == "__main__":

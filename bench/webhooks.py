@@ -1,15 +1,19 @@
 """Stripe webhooks under load: 2000 signed deliveries, shuffled, with redeliveries, per backend.
 
-Each delivery is verified and parsed by the real StripePayments.parse_webhook, then applied by
-BillingService.handle_event (subscriptions re-fetched from an in-memory Stripe holding their
-final state). Runs one at a time and with 20 concurrent deliveries; prints events/s, p50/p99
-latency and the number of events applied twice (must be 0), checked three ways: Changes
-returned per event id, payment_events rows vs distinct ids, and each user's final state.
+Each delivery is an HTTP POST to /stripe/webhook of the web app, served by uvicorn on
+127.0.0.1 as `trainbot web` serves it (the client runs in the same process): the route verifies
+and parses it with the real StripePayments.parse_webhook, BillingService.handle_event applies
+it (subscriptions re-fetched from an in-memory Stripe holding their final state) and the plan
+changes worth a message go to the push outbox. Runs one at a time and with 20 concurrent
+deliveries; prints events/s, p50/p99 latency and the number of events applied twice (must be
+0), checked three ways: Changes returned per event id, payment_events rows vs distinct ids, and
+each user's final state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import tempfile
@@ -19,15 +23,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from _common import backends, database, percentile
+from aiogram import Dispatcher
 from sqlalchemy import func, select
 
-from core.billing.service import BillingService
+from bot.runtime.app import AppServer
+from bot.runtime.telegram import make_bot
+from bot.web.app import create_app
+from bot.web.stripe_webhook import STRIPE_WEBHOOK_PATH
+from core.billing.service import BillingService, Change
 from core.bootstrap import Container, build
 from core.clock import utcnow
 from core.config import Settings
 from core.db.models import PaymentEvent, UserSubscription
 from core.gateways.cipher import Cipher, new_key
+from core.gateways.payments import PaymentEvent as StripeEvent
 from core.gateways.payments import StripePayments
 from tests.fakes import stripe_events as ev
 from tests.fakes.payments import SCENARIOS, FakePayments, scenario
@@ -36,6 +47,32 @@ DELIVERIES = 2000
 UNIQUE_MAX = 1800  # the rest are redeliveries of events already sent
 CONCURRENCY = 20
 SECRET = "whsec_bench_0000000000000000"
+
+
+class BenchPayments(FakePayments):
+    """The in-memory Stripe, with webhooks verified as the real gateway verifies them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stripe = StripePayments("sk_test_bench", SECRET)
+
+    def parse_webhook(self, payload: bytes, signature_header: str | None) -> StripeEvent:
+        return self._stripe.parse_webhook(payload, signature_header)
+
+    async def aclose(self) -> None:
+        await self._stripe.aclose()
+
+
+class CountingBilling(BillingService):
+    """BillingService counting the Changes it returns per event id (each must be 1 at most)."""
+
+    applied: Counter[str]  # set per run
+
+    async def handle_event(self, event: StripeEvent) -> Change | None:
+        change = await super().handle_event(event)
+        if change is not None:
+            self.applied[event.id] += 1
+        return change
 
 
 @dataclass(frozen=True)
@@ -75,27 +112,31 @@ async def _batch(c: Container, payments: FakePayments, first_chat: int, seed: in
 
 
 async def _run(
-    batch: Batch, billing: BillingService, stripe: StripePayments, concurrency: int
+    batch: Batch, url: str, billing: CountingBilling, concurrency: int
 ) -> tuple[float, list[float], Counter[str]]:
-    """Deliver the batch; (wall seconds, latencies in ms, Changes returned per event id)."""
+    """POST the batch; (wall seconds, latencies in ms, Changes returned per event id)."""
     latencies: list[float] = []
-    applied: Counter[str] = Counter()
+    billing.applied = Counter()
     queue: asyncio.Queue[tuple[str, bytes, str]] = asyncio.Queue()
     for item in batch.deliveries:
         queue.put_nowait(item)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
 
-    async def worker() -> None:
-        while not queue.empty():
-            event_id, body, signature = queue.get_nowait()
-            start = time.perf_counter()
-            change = await billing.handle_event(stripe.parse_webhook(body, signature))
-            latencies.append((time.perf_counter() - start) * 1000)
-            if change is not None:
-                applied[event_id] += 1
+        async def worker() -> None:
+            while not queue.empty():
+                _, body, signature = queue.get_nowait()
+                headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
+                start = time.perf_counter()
+                async with http.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                latencies.append((time.perf_counter() - start) * 1000)
+                assert response.status == 200, f"HTTP {response.status}"
 
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - t0, latencies, applied
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    return wall, latencies, billing.applied
 
 
 async def _check(c: Container, batch: Batch, applied: Counter[str]) -> tuple[int, int, int]:
@@ -129,14 +170,22 @@ async def _backend(backend: str) -> None:
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None, database_url=url, data_dir=tmp, stripe_price_id=ev.PRICE_ID
             )
-            c = build(settings, cipher=Cipher([new_key()]))
-            payments = FakePayments()
-            stripe = StripePayments("sk_test_bench", SECRET)
-            billing = BillingService(c.uow, payments, settings, utcnow)
+            payments = BenchPayments()
+            c = build(settings, cipher=Cipher([new_key()]), payments=payments)
+            billing = CountingBilling(c.uow, payments, settings, utcnow)
+            served = dataclasses.replace(
+                c, services=dataclasses.replace(c.services, billing=billing)
+            )
+            bot = make_bot(settings, token="1:bench")  # never called: no Telegram route here
+            server = AppServer(
+                create_app(served, Dispatcher(), bot, telegram=False), host="127.0.0.1", port=0
+            )
             try:
+                await server.start()
+                url = f"http://127.0.0.1:{server.port}{STRIPE_WEBHOOK_PATH}"
                 for i, concurrency in enumerate((1, CONCURRENCY)):
                     batch = await _batch(c, payments, 100_000 * (i + 1), seed=i)
-                    wall, lat, applied = await _run(batch, billing, stripe, concurrency)
+                    wall, lat, applied = await _run(batch, url, billing, concurrency)
                     twice, extra_rows, wrong = await _check(c, batch, applied)
                     print(
                         f"{backend:8} {concurrency:>2} at a time: {len(lat)} deliveries "
@@ -146,7 +195,9 @@ async def _backend(backend: str) -> None:
                         f"extra payment_events rows: {extra_rows}, users in a wrong state: {wrong}"
                     )
             finally:
-                await stripe.aclose()
+                await server.stop()
+                await bot.session.close()
+                await payments.aclose()
                 await c.close()
 
 

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     port: int = 8080
+    # The web half: the app's public address (Mini App, sign-in links), the proxies whose
+    # X-Forwarded-For is believed, and the API's sessions.
+    public_url: str | None = None
+    trusted_proxies: str = ""
+    session_secret: str | None = None
+    session_ttl_s: int = Field(7 * 24 * 3600, ge=60)
+    webapp_auth_max_age_s: int = Field(24 * 3600, ge=60)
     admin_chat_ids: str = ""
 
     push_rate_per_s: float = 25.0
@@ -91,6 +98,12 @@ class Settings(BaseSettings):
         return frozenset(ids)
 
     @property
+    def app_url(self) -> str | None:
+        """PUBLIC_URL, else WEBHOOK_URL: where browsers and Telegram reach the web app."""
+        url = self.public_url or self.webhook_url
+        return url.rstrip("/") if url else None
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -110,6 +123,8 @@ class Settings(BaseSettings):
         ]
         if self.webhook_url:
             needed.append(("WEBHOOK_SECRET", self.webhook_secret))
+        if self.app_url:
+            needed.append(("SESSION_SECRET", self.session_secret))
         if self.stripe_api_key or self.stripe_price_id:
             needed += [
                 ("STRIPE_API_KEY", self.stripe_api_key),

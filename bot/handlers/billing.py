@@ -25,7 +25,6 @@ COMMANDS = ["upgrade", "billing", "terms", "paysupport"]
 
 # Telegram drops a pre-checkout query left unanswered for 10 s; answer "no" well before that.
 PRE_CHECKOUT_BUDGET_S = 7.0
-PRE_CHECKOUT_APOLOGY = "Sorry, I could not check this payment in time. Please try again."
 
 
 async def _bot_username(bot: Bot, bot_username: str | None) -> str:
@@ -105,10 +104,10 @@ async def pre_checkout(query: PreCheckoutQuery, account: Account, billing: Billi
         error = exc.message
     except TimeoutError:
         logger.warning("Pre-checkout of user %s took too long", account.id)
-        error = PRE_CHECKOUT_APOLOGY
+        error = bv.PRE_CHECKOUT_APOLOGY
     except Exception as exc:  # a query left unanswered fails the payment with no word why
         logger.error("Pre-checkout of user %s failed", account.id, exc_info=exc)
-        error = PRE_CHECKOUT_APOLOGY
+        error = bv.PRE_CHECKOUT_APOLOGY
     if error is None:
         await query.answer(ok=True)
     else:

@@ -15,19 +15,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.delivery.streaming import AnswerStream
 from bot.handlers.filters import NOT_A_COMMAND
-from bot.views.coach import (
-    NOT_CONFIGURED,
-    AnalyzeCb,
-    PlanWeekCb,
-    analysis_parts,
-    current_week,
-    escaped_parts,
-    plan_archived_text,
-    plan_keyboard,
-    plan_parts,
-    week_parts,
-    workout_parts,
-)
+from bot.views import coach as views
+from bot.views.coach import AnalyzeCb, PlanWeekCb
 from core.accounts.context import AccountContext
 from core.clock import local_today, utcnow
 from core.coach.plans import PlanResult
@@ -41,8 +30,6 @@ COMMANDS = ["analyze", "plan", "workout"]
 
 T = TypeVar("T")
 
-NO_PLAN = "You have no active training plan. Send /plan followed by your goal to make one."
-
 
 async def _send(
     bot: Bot, chat_id: int, parts: list[str], *, keyboard: InlineKeyboardMarkup | None = None
@@ -51,6 +38,11 @@ async def _send(
     for i, part in enumerate(parts):
         markup = keyboard if i == len(parts) - 1 else None
         await bot.send_message(chat_id, part, reply_markup=markup)
+
+
+def _chat_id(query: CallbackQuery) -> int:
+    """Where a button's answer goes: its message's chat, else the user's private chat."""
+    return query.message.chat.id if query.message is not None else query.from_user.id
 
 
 async def _typing(bot: Bot, chat_id: int) -> None:
@@ -66,7 +58,7 @@ async def _or_not_configured(bot: Bot, chat_id: int, call: Awaitable[T]) -> T | 
     try:
         return await call
     except LLMNotConfigured:
-        await bot.send_message(chat_id, NOT_CONFIGURED)
+        await bot.send_message(chat_id, views.NOT_CONFIGURED)
         return None
 
 
@@ -77,7 +69,7 @@ async def _or_not_configured(bot: Bot, chat_id: int, call: Awaitable[T]) -> T | 
 async def chat(message: Message, bot: Bot, account: AccountContext, coach: CoachService) -> None:
     """Any plain text: the coach answers, streamed as drafts in private chats."""
     if not coach.configured:
-        await message.answer(NOT_CONFIGURED)
+        await message.answer(views.NOT_CONFIGURED)
         return
     stream = AnswerStream(bot, message.chat.id, drafts=message.chat.type == ChatType.PRIVATE)
     await stream.start()
@@ -91,7 +83,7 @@ async def chat(message: Message, bot: Bot, account: AccountContext, coach: Coach
             else:
                 reply = event
     assert reply is not None  # the service always ends with its CoachReply
-    await _send(bot, message.chat.id, escaped_parts(reply.text))
+    await _send(bot, message.chat.id, views.escaped_parts(reply.text))
 
 
 # -- analyses -------------------------------------------------------------------------------
@@ -103,9 +95,7 @@ def _activity_id(args: str | None) -> int | None:
     try:
         return int(args.strip())
     except ValueError:
-        raise BadInput(
-            "Use /analyze for your latest activity, or /analyze followed by an activity id."
-        ) from None
+        raise BadInput(views.ANALYZE_USAGE) from None
 
 
 async def _analyze(
@@ -114,7 +104,7 @@ async def _analyze(
     await _typing(bot, chat_id)
     result = await _or_not_configured(bot, chat_id, coach.analyze(account, activity_id))
     if result is not None:
-        await _send(bot, chat_id, analysis_parts(result))
+        await _send(bot, chat_id, views.analysis_parts(result))
 
 
 @router.message(Command("analyze"))
@@ -135,8 +125,7 @@ async def analyze_button(
 ) -> None:
     """An "AI analysis" button under an activity."""
     await query.answer()  # at once: the model may take several seconds
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    await _analyze(bot, chat_id, coach, account, callback_data.activity_id)
+    await _analyze(bot, _chat_id(query), coach, account, callback_data.activity_id)
 
 
 # -- plans ----------------------------------------------------------------------------------
@@ -147,9 +136,9 @@ async def _show_plan(
 ) -> None:
     """The plan's header and its current week (week 1 for a new plan), with week buttons."""
     today = local_today(utcnow(), account.timezone)
-    week = plan.weeks[0] if created else current_week(plan, today)
-    parts = plan_parts(plan, week, created=created)
-    await _send(bot, chat_id, parts, keyboard=plan_keyboard(plan, week.week))
+    week = plan.weeks[0] if created else views.current_week(plan, today)
+    parts = views.plan_parts(plan, week, created=created)
+    await _send(bot, chat_id, parts, keyboard=views.plan_keyboard(plan, week.week))
 
 
 @router.message(Command("plan"))
@@ -159,9 +148,9 @@ async def plan(
     """/plan shows the active plan (or makes one); /plan <goal> makes one; /plan cancel."""
     chat_id = message.chat.id
     args = (command.args or "").strip()
-    if args.lower() == "cancel":
+    if args.lower() == views.PLAN_CANCEL:
         archived = await coach.cancel_plan(account.id)
-        await message.answer(plan_archived_text(archived))
+        await message.answer(views.plan_archived_text(archived))
         return
     if not args:
         active = await coach.active_plan(account.id)
@@ -186,13 +175,12 @@ async def plan_week(
     await query.answer()
     active = await coach.active_plan(account.id)
     if active is None:
-        raise NotFound(NO_PLAN)
+        raise NotFound(views.NO_PLAN)
     week = next((w for w in active.weeks if w.week == callback_data.week), None)
     if week is None:
-        raise NotFound(f"Your plan has no week {callback_data.week}.")
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    parts = week_parts(active, week)
-    await _send(bot, chat_id, parts, keyboard=plan_keyboard(active, week.week))
+        raise NotFound(views.no_week_text(callback_data.week))
+    parts = views.week_parts(active, week)
+    await _send(bot, _chat_id(query), parts, keyboard=views.plan_keyboard(active, week.week))
 
 
 # -- workouts -------------------------------------------------------------------------------
@@ -204,11 +192,11 @@ async def workout(
 ) -> None:
     """/workout: today's session; /workout new asks the coach for a different one."""
     args = (command.args or "").strip().lower()
-    if args not in ("", "new"):
-        raise BadInput("Use /workout for today's session, or /workout new for a different one.")
+    if args not in ("", views.WORKOUT_NEW):
+        raise BadInput(views.WORKOUT_USAGE)
     await _typing(bot, message.chat.id)
     made = await _or_not_configured(
-        bot, message.chat.id, coach.todays_workout(account, fresh=args == "new")
+        bot, message.chat.id, coach.todays_workout(account, fresh=args == views.WORKOUT_NEW)
     )
     if made is not None:
-        await _send(bot, message.chat.id, workout_parts(made))
+        await _send(bot, message.chat.id, views.workout_parts(made))

@@ -16,7 +16,6 @@ from core.errors import AppError, LimitReached, ProOnly
 logger = logging.getLogger(__name__)
 router = Router(name=__name__)
 
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute."
 # An error's sentence is cut to fit one message with room for what we add after it.
 MESSAGE_MAX = views.MAX_TEXT - 96
 
@@ -45,7 +44,7 @@ async def on_error(event: ErrorEvent, bot: Bot, account: Account | None = None) 
         text = views.limit_text(exc, account.timezone if account else "UTC", utcnow())
         keyboard = views.upgrade_keyboard()
     elif isinstance(exc, ProOnly):
-        text = f"{views.esc(views.shorten(exc.message, MESSAGE_MAX))} Upgrade to unlock it."
+        text = views.pro_only_text(exc, MESSAGE_MAX)
         keyboard = views.upgrade_keyboard("pro_only")
     elif isinstance(exc, AppError):
         text = views.error_text(exc, MESSAGE_MAX)
@@ -53,7 +52,7 @@ async def on_error(event: ErrorEvent, bot: Bot, account: Account | None = None) 
         logger.error(
             "update %s failed: %s", event.update.update_id, type(exc).__name__, exc_info=exc
         )
-        text = APOLOGY
+        text = views.APOLOGY
     if event.update.callback_query is not None:
         await _quietly(bot.answer_callback_query(event.update.callback_query.id))
     if chat_id is not None:

@@ -11,22 +11,16 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.filters import NOT_A_COMMAND
-from bot.views.garmin import GarminCb, keep_keyboard
+from bot.views import garmin as views
+from bot.views.garmin import GarminCb
 from core.accounts.service import Account
 from core.errors import AppError, GarminMfaRequired
 from core.garmin.link import GarminLinkService
-from core.garmin.sync import GarminSyncService, SyncReport
+from core.garmin.sync import GarminSyncService
 
 logger = logging.getLogger(__name__)
 router = Router(name=__name__)
 COMMANDS = ["connect", "disconnect", "sync"]
-
-SYNC_WORDS = {
-    "rate_limited": "Garmin Connect is limiting requests right now; I will try again later.",
-    "network_error": "Garmin Connect could not be reached; I will try again at the next sync.",
-    "auth_failed": "Garmin no longer accepts the link. Send /connect to link again.",
-    "error": "The sync failed on my side; I will try again at the next sync.",
-}
 
 
 class ConnectForm(StatesGroup):
@@ -42,9 +36,7 @@ async def _ask_email(
         await garmin_link.stop_awaiting_password(account.id)
     await state.clear()
     await state.set_state(ConnectForm.email)
-    await message.answer(
-        "Let's link Garmin Connect. Send the email of your Garmin account.\n/cancel to stop."
-    )
+    await message.answer(views.ASK_EMAIL)
 
 
 @router.message(Command("connect"))
@@ -55,7 +47,7 @@ async def connect(
     await _ask_email(message, state, account, garmin_link)
 
 
-@router.callback_query(GarminCb.filter(F.action == "connect"))
+@router.callback_query(GarminCb.filter(F.action == views.CONNECT))
 async def connect_button(
     query: CallbackQuery, state: FSMContext, account: Account, garmin_link: GarminLinkService
 ) -> None:
@@ -73,28 +65,23 @@ async def got_email(
     takes the answer)."""
     email = (message.text or "").strip()
     if "@" not in email or " " in email or len(email) > 254:
-        await message.answer("That does not look like an email address. Send it again.")
+        await message.answer(views.NOT_AN_EMAIL)
         return
     await state.update_data(email=email, keep=False)
     await state.set_state(ConnectForm.password)
     # Before the prompt: the answer must find the marker, even on another instance.
     await garmin_link.await_password(account.id)
-    await message.answer(
-        "Now send your Garmin password. I delete your message at once and store only an "
-        "encrypted sign-in token. Tap the button if I may also keep the password (encrypted) "
-        "to sign in again by myself when Garmin ends the session.",
-        reply_markup=keep_keyboard(False),
-    )
+    await message.answer(views.ASK_PASSWORD, reply_markup=views.keep_keyboard(False))
 
 
-@router.callback_query(GarminCb.filter(F.action == "keep"), StateFilter(ConnectForm.password))
+@router.callback_query(GarminCb.filter(F.action == views.KEEP), StateFilter(ConnectForm.password))
 async def toggle_keep(query: CallbackQuery, state: FSMContext) -> None:
     """Flip the consent to keep the password; default no."""
     keep = not bool((await state.get_data()).get("keep"))
     await state.update_data(keep=keep)
-    await query.answer("I will keep it encrypted." if keep else "I will not keep it.")
+    await query.answer(views.keep_answer(keep))
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=keep_keyboard(keep))
+        await query.message.edit_reply_markup(reply_markup=views.keep_keyboard(keep))
 
 
 async def sign_in(
@@ -112,7 +99,7 @@ async def sign_in(
         await garmin_link.start(account.id, email, password, keep_password=keep_password)
     except GarminMfaRequired:
         await state.set_state(ConnectForm.code)
-        await message.answer("Garmin sent you a one-time code by email or app. Send it here.")
+        await message.answer(views.ASK_CODE)
         return
     except AppError:
         await state.clear()
@@ -136,37 +123,19 @@ async def got_code(
 
 async def _linked(message: Message, state: FSMContext) -> None:
     await state.clear()
-    await message.answer(
-        "Garmin Connect is linked. Your last 30 days come in with the first sync, within a "
-        "minute; after that I sync by myself. /sync pulls new data now, /disconnect unlinks."
-    )
+    await message.answer(views.LINKED)
 
 
 @router.message(Command("disconnect"))
 async def disconnect(message: Message, account: Account, garmin_link: GarminLinkService) -> None:
     """Forget the Garmin link; synced data stays."""
     had = await garmin_link.disconnect(account.id)
-    if had:
-        await message.answer(
-            "Garmin Connect is unlinked and its sign-in deleted; syncing stopped. "
-            "Your activities stay. /connect links it again."
-        )
-    else:
-        await message.answer("Garmin Connect was not linked. /connect links it.")
+    await message.answer(views.UNLINKED if had else views.NOT_LINKED)
 
 
 @router.message(Command("sync"))
 async def sync(message: Message, account: Account, garmin_sync: GarminSyncService) -> None:
     """Sync Garmin now."""
-    await message.answer("Syncing with Garmin Connect...")
+    await message.answer(views.SYNCING)
     report = await garmin_sync.sync_now(account)
-    await message.answer(sync_text(report))
-
-
-def sync_text(report: SyncReport) -> str:
-    if report.relogged:
-        return "Garmin had ended the session; I signed in again and will sync within a minute."
-    if report.status != "ok":
-        return SYNC_WORDS.get(report.status, SYNC_WORDS["error"])
-    found = f"{report.new} new activit{'y' if report.new == 1 else 'ies'}"
-    return f"Sync done: {found}, wellness for {report.wellness_days} day(s)."
+    await message.answer(views.sync_text(report))

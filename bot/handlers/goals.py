@@ -9,16 +9,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot.handlers.filters import NOT_A_COMMAND
+from bot.views import goals as views
 from bot.views.common import split_text
-from bot.views.training import goal_line, goals_text
 from core.accounts.service import Account
 from core.errors import BadInput
 from core.training.goals import GoalInput, GoalService, parse_date, parse_distance_km, parse_time
 
 router = Router(name=__name__)
 COMMANDS = ["goal"]
-
-USAGE = "Use /goal, /goal add [name date km h:mm:ss] or /goal delete N."
 
 
 class GoalForm(StatesGroup):
@@ -37,19 +35,19 @@ async def goal(
     verb = verb.lower()
     if not verb:
         # Twenty goals with long names pass Telegram's 4096 characters: send in parts.
-        for part in split_text(goals_text(await goals.list(account.id), account.units)):
+        for part in split_text(views.goals_text(await goals.list(account.id), account.units)):
             await message.answer(part)
     elif verb == "add" and rest.strip():
         added = await goals.add_line(account.id, rest)
-        await message.answer("Goal added:\n" + goal_line(added, account.units))
+        await message.answer(views.added_text(added, account.units))
     elif verb == "add":
         await state.set_state(GoalForm.name)
-        await message.answer("What is the race called? (/cancel to stop)")
+        await message.answer(views.ASK_NAME)
     elif verb == "delete" and rest.strip().isdigit():
         gone = await goals.delete(account.id, int(rest.strip()))
-        await message.answer(f"Deleted: {goal_line(gone, account.units)}")
+        await message.answer(views.deleted_text(gone, account.units))
     else:
-        await message.answer(USAGE)
+        await message.answer(views.USAGE)
 
 
 @router.message(StateFilter(GoalForm.name), NOT_A_COMMAND)
@@ -58,7 +56,7 @@ async def goal_name(message: Message, state: FSMContext) -> None:
     name = " ".join((message.text or "").split())[:200]
     await state.update_data(name=name)
     await state.set_state(GoalForm.race_date)
-    await message.answer("When is it? YYYY-MM-DD, for example 2027-09-26.")
+    await message.answer(views.ASK_DATE)
 
 
 @router.message(StateFilter(GoalForm.race_date), NOT_A_COMMAND)
@@ -67,8 +65,7 @@ async def goal_date(message: Message, state: FSMContext) -> None:
     day = parse_date(message.text or "")
     await state.update_data(race_date=day.isoformat())
     await state.set_state(GoalForm.details)
-    await message.answer("Distance in km and target time, e.g. <code>42.2 3:15:00</code>, "
-                         "or <code>skip</code>.")  # fmt: skip
+    await message.answer(views.ASK_DETAILS)
 
 
 @router.message(StateFilter(GoalForm.details), NOT_A_COMMAND)
@@ -77,10 +74,10 @@ async def goal_details(
 ) -> None:
     """Optional distance and target time; then the goal is stored."""
     words = (message.text or "").split()
-    if words and words[0].lower() == "skip":
+    if words and words[0].lower() == views.SKIP:
         words = []
     if len(words) > 2:
-        raise BadInput("Give at most a distance and a time, e.g. 42.2 3:15:00, or skip.")
+        raise BadInput(views.TOO_MANY_DETAILS)
     km = next((parse_distance_km(w) for w in words if ":" not in w), None)
     seconds = next((parse_time(w) for w in words if ":" in w), None)
     data = await state.get_data()
@@ -89,4 +86,4 @@ async def goal_details(
         GoalInput(data["name"], parse_date(data["race_date"]), km, seconds),
     )
     await state.clear()
-    await message.answer("Goal added:\n" + goal_line(added, account.units))
+    await message.answer(views.added_text(added, account.units))

@@ -21,6 +21,7 @@ from aiogram.types import Message
 
 from bot.handlers.garmin import ConnectForm, sign_in
 from bot.runtime.dispatcher import commands_handled
+from bot.views import garmin as views
 from core.accounts.service import Account
 from core.garmin.link import GarminLinkService
 
@@ -84,12 +85,9 @@ async def owed_password(
     if not email:  # the dialog state was lost (a restart): never keep or forward the text
         await garmin_link.stop_awaiting_password(account.id)
         await state.clear()
-        await message.answer(
-            f"{_deletion_note(deleted)} I lost track of this sign-in (the email is gone), so I "
-            "did not use it. Send /connect to start again."
-        )
+        await message.answer(views.password_lost_text(deleted))
         return
-    await message.answer(f"{_deletion_note(deleted)} Signing in to Garmin...")
+    await message.answer(views.signing_in_text(deleted))
     await sign_in(
         message,
         state,
@@ -112,9 +110,3 @@ async def _delete(bot: Bot, message: Message) -> bool:
             type(exc).__name__,
         )
         return False
-
-
-def _deletion_note(deleted: bool) -> str:
-    if deleted:
-        return "I deleted your password message."
-    return "I could not delete your password message: please delete it yourself."

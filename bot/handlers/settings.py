@@ -7,104 +7,43 @@ a wrong answer is explained and asked once more, and a second one closes the que
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import cache
 
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.filters import NOT_A_COMMAND
-from bot.views.common import esc, zone_label
+from bot.views import settings as views
+from bot.views.settings import FIELDS, SetCb
 from core.accounts.context import AccountContext
 from core.accounts.service import AccountService
+from core.accounts.sessions import SessionService
 from core.errors import BadInput
 
 router = Router(name=__name__)
 COMMANDS = ["settings"]
-
-# field -> (button label, question)
-FIELDS: dict[str, tuple[str, str]] = {
-    "timezone": (
-        "Timezone",
-        "Type your city (e.g. Berlin), its IANA name (Europe/Berlin) or your UTC offset (UTC+1).",
-    ),
-    "summary_time": ("Summary time", "When should the morning summary come? HH:MM, e.g. 07:00."),
-    "hr_max": ("HR max", "Your maximum heart rate in bpm (e.g. 188), or 0 to clear."),
-    "hr_rest": ("HR rest", "Your resting heart rate in bpm (e.g. 52), or 0 to clear."),
-    "lthr": ("LTHR", "Your lactate threshold heart rate in bpm (e.g. 168), or 0 to clear."),
-    "ftp": ("FTP", "Your functional threshold power in watts (e.g. 250), or 0 to clear."),
-    "threshold_pace_s_per_km": (
-        "Threshold pace",
-        "Your threshold running pace per km as m:ss (e.g. 4:30), or 0 to clear.",
-    ),
-    "sex": ("Sex", "male or female (used by the TRIMP formula)."),
-}
-
-
-class SetCb(CallbackData, prefix="set"):
-    field: str
 
 
 class SettingsForm(StatesGroup):
     value = State()
 
 
-def settings_text(account: AccountContext) -> str:
-    def v(x: object) -> str:
-        return "not set" if x is None else esc(x)
-
-    unset = " (not set yet)"
-    profile = account.profile
-    pace = profile.threshold_pace_s_per_km
-    pace_txt = "not set" if pace is None else f"{int(pace // 60)}:{int(pace % 60):02d} /km"
-    return (
-        "<b>Settings</b>\n"
-        f"Timezone: {esc(zone_label(account.timezone))}{'' if account.timezone_set else unset}\n"
-        f"Morning summary: {account.summary_time.strftime('%H:%M')}"
-        f" ({'on' if account.summary_enabled else 'off'})\n"
-        f"Units: {account.units}\n\n"
-        "<b>Thresholds</b> (unset ones are estimated from your data)\n"
-        f"HR max: {v(profile.hr_max)} · HR rest: {v(profile.hr_rest)} · LTHR: {v(profile.lthr)}\n"
-        f"FTP: {v(profile.ftp)} W · Threshold pace: {pace_txt} · Sex: {v(profile.sex)}"
-    )
-
-
-def settings_keyboard(account: AccountContext) -> InlineKeyboardMarkup:
-    return _keyboard(account.units, account.summary_enabled)
-
-
-@cache  # four variants, the same on every /settings
-def _keyboard(units: str, summary_enabled: bool) -> InlineKeyboardMarkup:
-    names = list(FIELDS)
-    rows = [
-        [
-            InlineKeyboardButton(text=FIELDS[n][0], callback_data=SetCb(field=n).pack())
-            for n in names[i : i + 3]
-        ]
-        for i in range(0, len(names), 3)
-    ]
-    other_units = "imperial" if units == "metric" else "metric"
-    rows.append(
-        [
-            InlineKeyboardButton(
-                text=f"Units: {other_units}", callback_data=SetCb(field="units").pack()
-            ),
-            InlineKeyboardButton(
-                text="Summary " + ("off" if summary_enabled else "on"),
-                callback_data=SetCb(field="summary_toggle").pack(),
-            ),
-        ]
-    )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
 @router.message(Command("settings"))
-async def show(message: Message, account: AccountContext) -> None:
-    """Current settings with buttons to change them (read with the account: no query)."""
-    await message.answer(settings_text(account), reply_markup=settings_keyboard(account))
+async def show(message: Message, account: AccountContext, web_sessions: SessionService) -> None:
+    """Current settings with buttons to change them (one read: the dashboard sessions)."""
+    await _answer_settings(message, account, web_sessions)
+
+
+async def _answer_settings(
+    message: Message, account: AccountContext, web_sessions: SessionService
+) -> None:
+    sessions = await web_sessions.count_active(account)
+    await message.answer(
+        views.settings_text(account, sessions),
+        reply_markup=views.settings_keyboard(account, sessions),
+    )
 
 
 @router.callback_query(SetCb.filter())
@@ -113,27 +52,30 @@ async def choose(
     callback_data: SetCb,
     account: AccountContext,
     accounts: AccountService,
+    web_sessions: SessionService,
     state: FSMContext,
 ) -> None:
     """A settings button: toggles apply at once, values open a short dialog."""
     await query.answer()
     field = callback_data.field
-    if field == "units":
-        account = await accounts.set_units(
-            account.id, "imperial" if account.units == "metric" else "metric"
-        )
-    elif field == "summary_toggle":
+    if field == views.UNITS_FIELD:
+        account = await accounts.set_units(account.id, views.other_units(account.units))
+    elif field == views.SUMMARY_FIELD:
         account = await accounts.set_summary_enabled(account.id, not account.summary_enabled)
+    elif field == views.SIGN_OUT_FIELD:
+        ended = await web_sessions.revoke_all(account)
+        if query.message is not None:
+            await query.message.answer(views.signed_out_text(ended))
     elif field in FIELDS:
         await state.set_state(SettingsForm.value)
         await state.update_data(field=field, missed=False)
         if query.message is not None:
-            await query.message.answer(FIELDS[field][1] + "\n/cancel to stop.")
+            await query.message.answer(views.question_text(field))
         return
     else:
-        raise BadInput("That button is not valid any more. Send /settings again.")
-    if query.message is not None:
-        await query.message.answer(settings_text(account), reply_markup=settings_keyboard(account))
+        raise BadInput(views.STALE_BUTTON)
+    if isinstance(query.message, Message):
+        await _answer_settings(query.message, account, web_sessions)
 
 
 async def _save(
@@ -155,7 +97,7 @@ def parse_value(field: str, text: str) -> object:
     text = text.strip().lower()
     if field == "sex":
         if text not in ("male", "female"):
-            raise BadInput("Please answer male or female.")
+            raise BadInput(views.SEX_EXPECTED)
         return text
     if text in ("0", "none", "clear", "-"):
         return None
@@ -164,11 +106,11 @@ def parse_value(field: str, text: str) -> object:
         try:
             return int(minutes) * 60 + int(seconds or 0)
         except ValueError:
-            raise BadInput("Give the pace as m:ss per km, for example 4:30.") from None
+            raise BadInput(views.PACE_EXPECTED) from None
     try:
         return int(text)
     except ValueError:
-        raise BadInput("Please send a whole number, for example 250.") from None
+        raise BadInput(views.NUMBER_EXPECTED) from None
 
 
 @router.message(StateFilter(SettingsForm.value), NOT_A_COMMAND)
@@ -185,12 +127,7 @@ async def value(
             await state.update_data(missed=True)
             raise  # the error answer explains it; the question stays open for one more try
         await state.clear()
-        label = FIELDS[field][0] if field in FIELDS else "The setting"
-        await message.answer(
-            f"{esc(exc.message)}\n{esc(label)} stays as it was; /settings to try again."
-        )
+        await message.answer(views.kept_text(field, exc.message))
         return
     await state.clear()
-    await message.answer(
-        "Saved.\n\n" + settings_text(account), reply_markup=settings_keyboard(account)
-    )
+    await message.answer(views.saved_text(account), reply_markup=views.settings_keyboard(account))

@@ -25,20 +25,15 @@ from aiogram.filters import (
     CommandStart,
     Filter,
 )
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    ChatMemberUpdated,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-)
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot.handlers.filters import NOT_A_COMMAND
 from bot.views import billing as billing_views
-from bot.views.common import esc, private_only_text, zone_label
+from bot.views import start as views
+from bot.views.common import private_only_text
+from bot.views.start import TzCb
 from core.accounts.service import Account, AccountService
 from core.accounts.timezones import looks_like_timezone_answer
 from core.errors import BadTimezone
@@ -47,38 +42,6 @@ logger = logging.getLogger(__name__)
 router = Router(name=__name__)
 COMMANDS = ["start", "help"]
 
-COMMON_ZONES = [
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Moscow",
-    "America/New_York",
-    "America/Chicago",
-    "America/Los_Angeles",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "UTC",
-]
-
-HELP = (
-    "<b>What I do</b>\n"
-    "Send me a <b>.fit</b> file from any watch or app, or link Garmin Connect with /connect, "
-    "and I compute your training load (TSS, TRIMP) and fitness (CTL), fatigue (ATL) and form "
-    "(TSB), the way TrainingPeaks and intervals.icu do.\n\n"
-    "<b>Training</b>: /today /week /activities /fitness /goal\n"
-    "<b>AI coach</b>: just write to me, or /analyze /plan /workout\n"
-    "<b>Garmin</b>: /connect /sync /disconnect\n"
-    "<b>Account</b>: /usage /upgrade /billing /settings /export /delete\n"
-    "<b>Payments</b>: /terms /paysupport\n\n"
-    "/cancel stops any question I asked."
-)
-
-TZ_QUESTION = (
-    "Which timezone are you in? Pick one, or type your city (<code>Madrid</code>), its IANA "
-    "name (<code>Europe/Madrid</code>) or your UTC offset (<code>UTC+2</code>). Your days, "
-    "limits and the morning summary follow it; until then I use UTC."
-)
-TZ_ASK_AGAIN = "Pick one below or try once more; otherwise I'll go on in UTC for now."
-UTC_NOTE = "I'll use UTC until you set your timezone in /settings."
 QUESTION = "timezone_question"  # dialog data key: {"asked_again": bool}
 
 
@@ -87,10 +50,6 @@ class TimezoneForm(StatesGroup):
     treated as having the question open."""
 
     waiting = State()
-
-
-class TzCb(CallbackData, prefix="tz"):
-    zone: str
 
 
 class TimezoneQuestion(Filter):
@@ -114,21 +73,6 @@ class TimezoneQuestion(Filter):
         return {"question": question} if isinstance(question, dict) else False
 
 
-def timezone_keyboard() -> InlineKeyboardMarkup:
-    rows = [
-        [
-            InlineKeyboardButton(text=z, callback_data=TzCb(zone=z).pack())
-            for z in COMMON_ZONES[i : i + 3]
-        ]
-        for i in range(0, len(COMMON_ZONES), 3)
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def zone_set_text(account: Account) -> str:
-    return f"Timezone set to <b>{esc(zone_label(account.timezone))}</b>."
-
-
 @router.message(CommandStart())
 async def start(
     message: Message, command: CommandObject, account: Account, state: FSMContext
@@ -140,18 +84,17 @@ async def start(
     if command.args == billing_views.START_CANCELLED:
         await message.answer(billing_views.CHECKOUT_CANCELLED_TEXT)
         return
-    name = esc(account.first_name or "athlete")
-    await message.answer(f"Hi {name}! I am your training analyst and coach.\n\n{HELP}")
+    await message.answer(views.welcome_text(account.first_name))
     if not account.timezone_set:
         await state.clear()
         await state.set_data({QUESTION: {}})
-        await message.answer(TZ_QUESTION, reply_markup=timezone_keyboard())
+        await message.answer(views.TZ_QUESTION, reply_markup=views.timezone_keyboard())
 
 
 @router.message(Command("help"))
 async def help_(message: Message) -> None:
     """What the bot can do."""
-    await message.answer(HELP)
+    await message.answer(views.HELP)
 
 
 @router.message(Command("cancel"))
@@ -160,7 +103,7 @@ async def cancel(message: Message, state: FSMContext, account: Account) -> None:
     question = (await state.get_data()).get(QUESTION)
     await state.clear()
     utc_note = isinstance(question, dict) and not account.timezone_set
-    await message.answer(f"Cancelled. {UTC_NOTE}" if utc_note else "Cancelled.")
+    await message.answer(views.cancelled_text(utc_note=utc_note))
 
 
 @router.callback_query(TzCb.filter())
@@ -176,7 +119,7 @@ async def pick_zone(
     await state.clear()
     await query.answer()
     if query.message is not None:
-        await query.message.answer(zone_set_text(updated))
+        await query.message.answer(views.zone_set_text(updated.timezone))
 
 
 @router.message(TimezoneQuestion(), NOT_A_COMMAND)
@@ -195,14 +138,14 @@ async def typed_zone(
         if looks_like_timezone_answer(text) and not question.get("asked_again"):
             await state.update_data({QUESTION: {**question, "asked_again": True}})
             await message.answer(
-                f"{esc(exc.message)}\n{TZ_ASK_AGAIN}", reply_markup=timezone_keyboard()
+                views.ask_again_text(exc.message), reply_markup=views.timezone_keyboard()
             )
             return
         await state.clear()
-        await message.answer(UTC_NOTE)
+        await message.answer(views.UTC_NOTE)
         raise SkipHandler from None  # the text was not an answer: it goes where it would have
     await state.clear()
-    await message.answer(zone_set_text(updated))
+    await message.answer(views.zone_set_text(updated.timezone))
 
 
 @router.my_chat_member(

@@ -11,17 +11,9 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
 from aiohttp import ClientError
 
 from bot.handlers.filters import DOCUMENT
+from bot.views import training as views
 from bot.views.coach import analyze_keyboard
-from bot.views.training import (
-    ActCb,
-    card_text,
-    import_text,
-    list_keyboard,
-    list_text,
-    queued_text,
-    today_text,
-    week_text,
-)
+from bot.views.training import ActCb
 from core.accounts.context import AccountContext
 from core.training.export import ExportService
 from core.training.fit import MAX_FIT_BYTES
@@ -32,10 +24,6 @@ logger = logging.getLogger(__name__)
 router = Router(name=__name__)
 COMMANDS = ["today", "week", "activities", "fitness", "export"]
 
-NOT_FIT = "I only read activity files ending in <b>.fit</b>: export the activity as FIT, send that."
-TOO_BIG = "That file is over 20 MB, far more than any activity needs, so I did not download it."
-DOWNLOAD_FAILED = "I could not download that file from Telegram, please send it again."
-
 
 @router.message(DOCUMENT)
 async def upload(
@@ -45,24 +33,24 @@ async def upload(
     doc = message.document
     assert doc is not None
     if not (doc.file_name or "").lower().endswith(".fit"):
-        await message.answer(NOT_FIT)
+        await message.answer(views.NOT_FIT)
         return
     if doc.file_size is not None and doc.file_size > MAX_FIT_BYTES:
-        await message.answer(TOO_BIG)
+        await message.answer(views.TOO_BIG)
         return
     data = await _download(bot, doc)
     if data is None:
-        await message.answer(DOWNLOAD_FAILED)
+        await message.answer(views.DOWNLOAD_FAILED)
         return
 
     async def waiting(ahead: int) -> None:
         try:
-            await message.answer(queued_text(ahead))
+            await message.answer(views.queued_text(ahead))
         except TelegramAPIError as exc:  # only a courtesy note: the import goes on
             logger.warning("could not send the queue note: %s", type(exc).__name__)
 
     result = await training.import_fit(account.id, data, on_wait=waiting)
-    await message.answer(import_text(result, account.units))
+    await message.answer(views.import_text(result, account.units))
 
 
 async def _download(bot: Bot, doc: Document) -> bytes | None:
@@ -80,21 +68,21 @@ async def _download(bot: Bot, doc: Document) -> bytes | None:
 @router.message(Command("today"))
 async def today(message: Message, account: AccountContext, reports: ReportService) -> None:
     """Yesterday's load, form, wellness, today's session and the next race."""
-    await message.answer(today_text(await reports.today(account)))
+    await message.answer(views.today_text(await reports.today(account)))
 
 
 @router.message(Command("week"))
 async def week(message: Message, account: AccountContext, reports: ReportService) -> None:
     """This week against last week."""
-    await message.answer(week_text(await reports.week(account), account.units))
+    await message.answer(views.week_text(await reports.week(account), account.units))
 
 
 @router.message(Command("activities"))
 async def activities(message: Message, account: AccountContext, reports: ReportService) -> None:
     """The last 10 activities as buttons opening their cards."""
     cards = await reports.activities(account)
-    keyboard = list_keyboard(cards, account.units) if cards else None
-    await message.answer(list_text(cards, account.units), reply_markup=keyboard)
+    keyboard = views.list_keyboard(cards, account.units) if cards else None
+    await message.answer(views.list_text(cards, account.units), reply_markup=keyboard)
 
 
 @router.callback_query(ActCb.filter())
@@ -106,7 +94,7 @@ async def activity_card(
     await query.answer()
     if query.message is not None:
         await query.message.answer(
-            card_text(card, account.units), reply_markup=analyze_keyboard(card.id)
+            views.card_text(card, account.units), reply_markup=analyze_keyboard(card.id)
         )
 
 
@@ -116,7 +104,7 @@ async def fitness(message: Message, account: AccountContext, reports: ReportServ
     png = await reports.fitness_chart(account)
     await message.answer_photo(
         BufferedInputFile(png, filename="fitness.png"),
-        caption="Fitness (CTL), fatigue (ATL), form (TSB) and daily load, last 90 days.",
+        caption=views.FITNESS_CAPTION,
     )
 
 
@@ -126,9 +114,9 @@ async def export(message: Message, account: AccountContext, export: ExportServic
     files = await export.export(account)
     await message.answer_document(
         BufferedInputFile(files.activities_csv, filename="activities.csv"),
-        caption=f"{files.activity_count} activities",
+        caption=views.activities_csv_caption(files.activity_count),
     )
     await message.answer_document(
         BufferedInputFile(files.fitness_csv, filename="fitness.csv"),
-        caption=f"{files.day_count} days of fitness, fatigue and form",
+        caption=views.fitness_csv_caption(files.day_count),
     )

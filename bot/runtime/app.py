@@ -1,14 +1,19 @@
-"""Process modes: run (polling + scheduler), web (webhook), worker (scheduler), console."""
+"""Process modes: run (polling, scheduler, web app), web (webhook), worker, console."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from typing import Any
+import socket
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
+import uvicorn
 from aiogram import Bot, Dispatcher
-from aiohttp import web
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import MenuButtonWebApp, WebAppInfo
 
 from bot.runtime.commands import bot_commands
 from bot.runtime.dispatcher import build_dispatcher, commands_handled
@@ -16,12 +21,20 @@ from bot.runtime.telegram import make_bot
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.db import migrate
+from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+MINIAPP_PATH = "/app"
+MENU_BUTTON_TEXT = "Dashboard"
 # Updates handled at once, by polling and by the webhook alike: a burst waits in Telegram's
 # queue instead of piling up on the database pool (SQLite has one connection) until it times out.
 UPDATE_CONCURRENCY = 64
+# HTTP requests other than updates (the API, Stripe) get this long to finish at shutdown.
+REQUESTS_GRACE_S = 30
 
 
 async def prepare(settings: Settings) -> Container:
@@ -33,6 +46,29 @@ async def prepare(settings: Settings) -> Container:
 
 async def set_commands(bot: Bot) -> None:
     await bot.set_my_commands(bot_commands(commands_handled()))
+
+
+async def set_menu_button(bot: Bot, settings: Settings) -> bool:
+    """The chat menu's "Dashboard" button opens the Mini App; Telegram opens Mini Apps only
+    over https, so without an https PUBLIC_URL (or WEBHOOK_URL) it is left as it is."""
+    url = settings.app_url
+    if not url or not url.lower().startswith("https://"):
+        why = "no PUBLIC_URL or WEBHOOK_URL is set" if not url else "PUBLIC_URL is not https"
+        logger.info(
+            "Dashboard menu button not set: %s (Telegram opens Mini Apps over https only); "
+            "the dashboard is at http://127.0.0.1:%s%s on this machine",
+            why,
+            settings.port,
+            MINIAPP_PATH,
+        )
+        return False
+    button = MenuButtonWebApp(text=MENU_BUTTON_TEXT, web_app=WebAppInfo(url=url + MINIAPP_PATH))
+    try:
+        await bot.set_chat_menu_button(menu_button=button)
+    except TelegramAPIError as exc:  # the bot works without it
+        logger.warning("Dashboard menu button not set: Telegram answered %s", exc.message)
+        return False
+    return True
 
 
 async def start(settings: Settings, mode: str) -> None:
@@ -60,18 +96,21 @@ async def start(settings: Settings, mode: str) -> None:
 
 
 async def run_polling(container: Container, *, bot: Bot | None = None) -> None:
-    """Long polling plus the scheduler (and the Stripe webhook if configured)."""
-    bot = bot or make_bot(container.settings)
+    """Long polling plus the scheduler, and the web app on PORT (Stripe webhook, health, the
+    API and the Mini App) without the Telegram webhook."""
+    settings = container.settings
+    bot = bot or make_bot(settings)
     dp = build_dispatcher(container, bot_username=None)
-    runner = None
+    server = None
     scheduler = _make_scheduler(container, bot)
     try:
         me = await bot.get_me()
         dp["bot_username"] = me.username
         await bot.delete_webhook(drop_pending_updates=False)
         await set_commands(bot)
-        if container.settings.stripe_webhook_secret:
-            runner = await _serve(make_web_app(container, dp, bot, telegram=False), container)
+        await set_menu_button(bot, settings)
+        server = AppServer(make_web_app(container, dp, bot, telegram=False), port=settings.port)
+        await server.start()  # stopped below, also if this start is interrupted
         if scheduler is not None:
             await scheduler.start()
         await dp.start_polling(
@@ -83,49 +122,63 @@ async def run_polling(container: Container, *, bot: Bot | None = None) -> None:
     finally:
         if scheduler is not None:
             await scheduler.stop()
-        if runner is not None:
-            await runner.cleanup()
+        if server is not None:
+            await server.stop()
         await bot.session.close()
 
 
 async def run_web(container: Container) -> None:
-    """Webhook server; registers the webhook with its secret at start-up."""
+    """Webhook server with the API and the Mini App; registers the webhook with its secret."""
     settings = container.settings
     if not settings.webhook_url:
-        from core.errors import ConfigError
-
         raise ConfigError(
             "`trainbot web` needs WEBHOOK_URL (the public https address of this app)."
         )
     bot = make_bot(settings)
     dp = build_dispatcher(container, bot_username=None)
-    me = await bot.get_me()
-    dp["bot_username"] = me.username
-    await set_commands(bot)
-    await bot.set_webhook(
-        url=settings.webhook_url.rstrip("/") + WEBHOOK_PATH,
-        secret_token=settings.webhook_secret,
-        allowed_updates=dp.resolve_used_update_types(),
-    )
-    runner = await _serve(make_web_app(container, dp, bot), container)
-    try:
-        await _until_sigterm()
-        logger.info("SIGTERM: stopping the web server")
-    finally:
-        await runner.cleanup()
-        await bot.session.close()
+    with _on_sigterm() as stopping:
+        try:
+            me = await bot.get_me()
+            dp["bot_username"] = me.username
+            server = AppServer(make_web_app(container, dp, bot), port=settings.port)
+            try:
+                await server.start()  # listening before Telegram is told to deliver here
+                await set_commands(bot)
+                await set_menu_button(bot, settings)
+                await bot.set_webhook(
+                    url=settings.webhook_url.rstrip("/") + WEBHOOK_PATH,
+                    secret_token=settings.webhook_secret,
+                    allowed_updates=dp.resolve_used_update_types(),
+                )
+                if await _until(stopping, server):
+                    logger.info("SIGTERM: stopping the web server")
+            finally:
+                await server.stop()
+        finally:
+            await bot.session.close()
 
 
-async def _until_sigterm() -> None:
-    """Return on SIGTERM: platforms stop a process with it, and Python's default is to die at
-    once, without the web app's shutdown that lets running updates finish."""
+@contextlib.contextmanager
+def _on_sigterm() -> Iterator[asyncio.Event]:
+    """An event set on SIGTERM: platforms stop a process with it, and Python's default is to
+    die at once, without the app's shutdown that lets running updates finish."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
-        await stop.wait()
+        yield stop
     finally:
         loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _until(stopping: asyncio.Event, server: AppServer) -> bool:
+    """Wait for SIGTERM (True) or for the server to stop by itself (False)."""
+    signalled = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({signalled, server.task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        signalled.cancel()
+    return stopping.is_set()
 
 
 async def run_worker(container: Container) -> None:
@@ -153,16 +206,100 @@ def _make_scheduler(container: Container, bot: Bot) -> Any:
 
 def make_web_app(
     container: Container, dp: Dispatcher, bot: Bot, *, telegram: bool = True
-) -> web.Application:
+) -> FastAPI:
     from bot.web.app import create_app
 
     return create_app(container, dp, bot, telegram=telegram)
 
 
-async def _serve(app: web.Application, container: Container) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host="0.0.0.0", port=container.settings.port)
-    await site.start()
-    logger.info("listening on port %s", container.settings.port)
-    return runner
+class AppServer(uvicorn.Server):
+    """uvicorn serving our app inside the running event loop. The caller owns the signals:
+    `stop()` is the one way to end it, and it drains the app (see bot.web.app)."""
+
+    def __init__(self, app: FastAPI, *, host: str = "0.0.0.0", port: int) -> None:
+        super().__init__(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                lifespan="on",
+                access_log=False,
+                proxy_headers=False,  # bot.web.deps.client_ip reads X-Forwarded-For itself
+                server_header=False,
+                log_config=None,  # ours, from logging_setup
+                log_level="warning",
+                ws="none",
+                timeout_graceful_shutdown=REQUESTS_GRACE_S,
+            )
+        )
+        self.app = app
+        self._listening = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.port = port
+
+    @property
+    def task(self) -> asyncio.Task[None]:
+        assert self._task is not None, "start() first"
+        return self._task
+
+    async def start(self) -> None:
+        """Listen on host:port (port 0: any free one, then `port` says which), serve."""
+        config = self.config
+        try:
+            sock = _listen(config.host, config.port)
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot listen on port {config.port} ({exc.strerror}): set PORT to a free port."
+            ) from None
+        self.port = int(sock.getsockname()[1])
+        self._task = asyncio.create_task(self.serve(sockets=[sock]))
+        listening = asyncio.ensure_future(self._listening.wait())
+        try:
+            await asyncio.wait({listening, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            listening.cancel()
+        if self._task.done():
+            await self._task  # its error
+            raise ConfigError("The web app stopped while starting.")
+        logger.info("listening on port %s", self.port)
+
+    async def stop(self) -> None:
+        """Stop listening, answer what waits, drain the running updates; idempotent."""
+        if self._task is None:
+            return
+        self.should_exit = True
+        await self._task
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        except SystemExit:  # uvicorn's way to say the app's startup failed (it logged why)
+            raise ConfigError("The web app failed to start (see the log above).") from None
+        self._listening.set()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        from bot.web.app import begin_closing
+
+        begin_closing(self.app)  # updates waiting for a slot are answered before the drain
+        await super().shutdown(sockets=sockets)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the process's modes handle SIGTERM and SIGINT themselves
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A bound TCP socket. Made with IPPROTO_TCP, unlike socket.create_server's, since asyncio
+    turns Nagle's algorithm off only on sockets that say so: without that, every answer waits
+    ~40 ms for the client's delayed ACK."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock

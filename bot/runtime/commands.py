@@ -10,6 +10,8 @@ MENU: list[tuple[str, str]] = [
     ("week", "This week vs last week"),
     ("activities", "Your last 10 activities"),
     ("fitness", "Fitness, fatigue and form chart"),
+    ("dashboard", "Open your training dashboard"),
+    ("web", "Sign-in link for a browser"),
     ("goal", "Race goals"),
     ("analyze", "AI analysis of a workout"),
     ("plan", "AI training plan"),

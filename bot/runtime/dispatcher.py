@@ -30,6 +30,7 @@ HANDLER_MODULES = [
     "goals",
     "garmin",
     "billing",
+    "web",
     "coach",
     "fallback",
 ]

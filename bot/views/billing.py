@@ -30,6 +30,7 @@ CHECKOUT_PAID_TEXT = (
     "usually within seconds. /billing shows it."
 )
 CHECKOUT_CANCELLED_TEXT = "Checkout cancelled: nothing was charged. /upgrade to try again."
+PRE_CHECKOUT_APOLOGY = "Sorry, I could not check this payment in time. Please try again."
 
 
 def bot_url(bot_username: str) -> str:

@@ -20,6 +20,11 @@ from core.coach.service import AnalysisResult
 _PARTIAL = re.compile(r"(&[#\w]*|<[^<>]*)$")
 _TAGS = re.compile(r"<[^<>]*>")
 NOT_CONFIGURED = "The AI coach is not configured on this server."
+NO_PLAN = "You have no active training plan. Send /plan followed by your goal to make one."
+ANALYZE_USAGE = "Use /analyze for your latest activity, or /analyze followed by an activity id."
+WORKOUT_USAGE = "Use /workout for today's session, or /workout new for a different one."
+PLAN_CANCEL = "cancel"  # /plan cancel archives the active plan
+WORKOUT_NEW = "new"  # /workout new asks for a different session
 
 
 class AnalyzeCb(CallbackData, prefix="an"):
@@ -134,6 +139,10 @@ def plan_keyboard(plan: PlanResult, shown: int) -> InlineKeyboardMarkup | None:
         return None
     rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def no_week_text(week: int) -> str:
+    return f"Your plan has no week {week}."
 
 
 def plan_archived_text(plan: PlanResult) -> str:

@@ -17,6 +17,7 @@ from core.errors import (
     NoGoalForPlan,
     NoSuchGoal,
     NotLinked,
+    ProOnly,
     TooManyGoals,
 )
 
@@ -55,6 +56,12 @@ def zone_label(zone: str) -> str:
     if zone.startswith("Etc/GMT") and zone[7:8] in ("+", "-"):
         return f"UTC{'-' if zone[7] == '+' else '+'}{zone[8:]}"
     return zone
+
+
+def unknown_command_text(command: str | None = None) -> str:
+    """The answer to a command the bot does not have (or does not show to this user)."""
+    what = quote_input(command) if command else "that command"
+    return f"I don't know {what}. Send /help for what I can do."
 
 
 def private_only_text(bot_username: str | None) -> str:
@@ -160,11 +167,21 @@ _NEXT_STEP: list[tuple[type[AppError], str]] = [
 ]
 
 
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute."
+
+
+def pro_only_text(exc: ProOnly, limit: int = MAX_TEXT) -> str:
+    """A Pro feature asked for on Free: what it is, and that Pro unlocks it."""
+    return f"{esc(shorten(exc.message, limit))} Upgrade to unlock it."
+
+
 def error_text(exc: AppError, limit: int = MAX_TEXT) -> str:
     """A domain error as the bot says it (escaped HTML, one message)."""
     if isinstance(exc, BillingNotStopped):
         step = (
-            "Please try /delete again in a few minutes." if exc.retry else "Please write to /paysupport."
+            "Please try /delete again in a few minutes."
+            if exc.retry
+            else "Please write to /paysupport."
         )
     else:
         step = next((s for kind, s in _NEXT_STEP if isinstance(exc, kind)), "")

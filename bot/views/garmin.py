@@ -1,4 +1,4 @@
-"""Garmin texts and keyboards: the sync's pushes (new activities, broken link), the link dialog."""
+"""Garmin texts and keyboards: the link dialog, /sync and /disconnect, the sync's pushes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.views.common import esc
 from bot.views.training import distance
 from core.garmin.notices import ActivityLine, NewActivities
+from core.garmin.sync import SyncReport
 from core.training.formatting import format_duration, sport_name
 
 LINK_BROKEN_TEXT = (
@@ -15,21 +16,56 @@ LINK_BROKEN_TEXT = (
     "or access revoked), so automatic sync is paused. Link it again to resume."
 )
 
+ASK_EMAIL = "Let's link Garmin Connect. Send the email of your Garmin account.\n/cancel to stop."
+NOT_AN_EMAIL = "That does not look like an email address. Send it again."
+ASK_PASSWORD = (
+    "Now send your Garmin password. I delete your message at once and store only an "
+    "encrypted sign-in token. Tap the button if I may also keep the password (encrypted) "
+    "to sign in again by myself when Garmin ends the session."
+)
+ASK_CODE = "Garmin sent you a one-time code by email or app. Send it here."
+LINKED = (
+    "Garmin Connect is linked. Your last 30 days come in with the first sync, within a "
+    "minute; after that I sync by myself. /sync pulls new data now, /disconnect unlinks."
+)
+UNLINKED = (
+    "Garmin Connect is unlinked and its sign-in deleted; syncing stopped. "
+    "Your activities stay. /connect links it again."
+)
+NOT_LINKED = "Garmin Connect was not linked. /connect links it."
+SYNCING = "Syncing with Garmin Connect..."
+RELOGGED = "Garmin had ended the session; I signed in again and will sync within a minute."
+SYNC_WORDS = {
+    "rate_limited": "Garmin Connect is limiting requests right now; I will try again later.",
+    "network_error": "Garmin Connect could not be reached; I will try again at the next sync.",
+    "auth_failed": "Garmin no longer accepts the link. Send /connect to link again.",
+    "error": "The sync failed on my side; I will try again at the next sync.",
+}
+
+
+CONNECT = "connect"  # GarminCb action: the button under the broken-link push
+KEEP = "keep"  # GarminCb action: the consent to keep the password
+
 
 class GarminCb(CallbackData, prefix="garmin"):
-    action: str  # "connect" (the button under the broken-link push) or "keep" (the password)
+    action: str  # CONNECT or KEEP
 
 
 def keep_keyboard(keep: bool) -> InlineKeyboardMarkup:
     label = "Keep password for automatic re-login: " + ("yes" if keep else "no")
-    button = InlineKeyboardButton(text=label, callback_data=GarminCb(action="keep").pack())
+    button = InlineKeyboardButton(text=label, callback_data=GarminCb(action=KEEP).pack())
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def keep_answer(keep: bool) -> str:
+    """The short note when the keep-password button is tapped."""
+    return "I will keep it encrypted." if keep else "I will not keep it."
 
 
 def connect_keyboard() -> InlineKeyboardMarkup:
     """One button that starts /connect."""
     button = InlineKeyboardButton(
-        text="Link Garmin again", callback_data=GarminCb(action="connect").pack()
+        text="Link Garmin again", callback_data=GarminCb(action=CONNECT).pack()
     )
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
@@ -57,3 +93,34 @@ def new_activities_text(n: NewActivities, units: str) -> str:
     more = n.total - len(lines)
     tail = f"...and {more} more: /activities" if more else "/activities to see more."
     return "\n".join([f"<b>{n.total} new activities from Garmin</b>", *lines, tail])
+
+
+def sync_text(report: SyncReport) -> str:
+    """The answer to /sync."""
+    if report.relogged:
+        return RELOGGED
+    if report.status != "ok":
+        return SYNC_WORDS.get(report.status, SYNC_WORDS["error"])
+    found = f"{report.new} new activit{'y' if report.new == 1 else 'ies'}"
+    return f"Sync done: {found}, wellness for {report.wellness_days} day(s)."
+
+
+# -- the password message (taken by the secret guard) ---------------------------------------
+
+
+def _deletion_note(deleted: bool) -> str:
+    if deleted:
+        return "I deleted your password message."
+    return "I could not delete your password message: please delete it yourself."
+
+
+def password_lost_text(deleted: bool) -> str:
+    """The password came after the dialog was lost: it was not used."""
+    return (
+        f"{_deletion_note(deleted)} I lost track of this sign-in (the email is gone), so I "
+        "did not use it. Send /connect to start again."
+    )
+
+
+def signing_in_text(deleted: bool) -> str:
+    return f"{_deletion_note(deleted)} Signing in to Garmin..."

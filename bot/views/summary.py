@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.views.common import esc
-from bot.views.training import wellness_line
+from bot.views.training import fitness_line, wellness_line
 from core.notify.daily_summary import MorningSummary
 from core.training.formatting import format_duration
 
@@ -20,7 +20,7 @@ def summary_text(s: MorningSummary) -> str:
     else:
         lines.append("Yesterday: rest day")
     lines.append(f"Form (TSB): {r.tsb:+.0f} ({esc(r.form)})")
-    lines.append(f"Fitness (CTL) {r.ctl:.0f} · Fatigue (ATL) {r.atl:.0f}")
+    lines.append(fitness_line(r))
     wellness = wellness_line(r.wellness)
     if wellness:
         lines.append(wellness)

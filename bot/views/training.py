@@ -9,14 +9,19 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.views.common import MAX_TEXT, esc
 from core.training.activities import ActivityCard
-from core.training.formatting import format_duration, sport_name
-from core.training.goals import Goal
+from core.training.formatting import format_distance, format_duration, sport_name
 from core.training.imports import ImportResult
 from core.training.reports import TodayReport, WeekFigures, WeekReport, Wellness
 
 MILE_M = 1609.344
 METHOD_NAMES = {"tss": "TSS", "rtss": "rTSS", "hrtss": "hrTSS", "estimate": "estimate"}
 PACE_SPORTS = ("running", "walking", "hiking", "swimming")
+
+
+NOT_FIT = "I only read activity files ending in <b>.fit</b>: export the activity as FIT, send that."
+TOO_BIG = "That file is over 20 MB, far more than any activity needs, so I did not download it."
+DOWNLOAD_FAILED = "I could not download that file from Telegram, please send it again."
+FITNESS_CAPTION = "Fitness (CTL), fatigue (ATL), form (TSB) and daily load, last 90 days."
 
 
 class ActCb(CallbackData, prefix="act"):
@@ -28,7 +33,7 @@ def distance(meters: float | None, units: str) -> str:
         return "-"
     if units == "imperial":
         return f"{meters / MILE_M:.2f} mi"
-    return f"{meters / 1000:.2f} km" if meters >= 1000 else f"{meters:.0f} m"
+    return format_distance(meters)
 
 
 def speed_or_pace(card: ActivityCard, units: str) -> str | None:
@@ -152,7 +157,7 @@ def today_text(r: TodayReport) -> str:
     if r.has_data:
         lines.append(f"Yesterday's load: {r.yesterday_load:.0f}")
         lines.append(f"Form (TSB) {r.tsb:+.0f}: {esc(r.form)}")
-        lines.append(f"Fitness (CTL) {r.ctl:.0f} · Fatigue (ATL) {r.atl:.0f}")
+        lines.append(fitness_line(r))
     else:
         lines.append("No training data yet: send me a .fit file or /connect Garmin.")
     wellness = wellness_line(r.wellness)
@@ -164,6 +169,11 @@ def today_text(r: TodayReport) -> str:
         when = "today!" if r.goal_days == 0 else f"in {r.goal_days} days"
         lines.append(f"Next race: {esc(r.goal_name)} {when}")
     return "\n".join(lines)
+
+
+def fitness_line(r: TodayReport) -> str:
+    """Fitness and fatigue on one line, for /today and the summary."""
+    return f"Fitness (CTL) {r.ctl:.0f} · Fatigue (ATL) {r.atl:.0f}"
 
 
 def wellness_line(w: Wellness | None) -> str | None:
@@ -206,20 +216,9 @@ def week_text(r: WeekReport, units: str) -> str:
     )
 
 
-def goal_line(g: Goal, units: str) -> str:
-    parts = [f"{g.number}. <b>{esc(g.name)}</b> {g.race_date:%d %b %Y}"]
-    if g.distance_m:
-        parts.append(distance(g.distance_m, units))
-    if g.target_time_s:
-        parts.append(f"target {format_duration(g.target_time_s)}")
-    parts.append("today!" if g.days_left == 0 else
-                 "past" if g.days_left < 0 else f"in {g.days_left} days")  # fmt: skip
-    return " · ".join(parts)
+def activities_csv_caption(count: int) -> str:
+    return f"{count} activities"
 
 
-def goals_text(goals: list[Goal], units: str) -> str:
-    if not goals:
-        return ("No race goals yet. Add one: <code>/goal add Berlin Marathon 2027-09-26 42.2 "
-                "3:15:00</code> or just /goal add")  # fmt: skip
-    return "<b>Race goals</b>\n" + "\n".join(goal_line(g, units) for g in goals) + \
-        "\n\n/goal add · /goal delete N"  # fmt: skip
+def fitness_csv_caption(days: int) -> str:
+    return f"{days} days of fitness, fatigue and form"

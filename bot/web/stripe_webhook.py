@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
+from bot.web.deps import WEBHOOK_MAX_BODY
 from core.billing.service import BillingService, Change
 from core.errors import BadWebhook, PaymentsError, PaymentsNotConfigured
 from core.gateways.payments import Payments
@@ -17,10 +19,11 @@ logger = logging.getLogger(__name__)
 STRIPE_WEBHOOK_PATH = "/stripe/webhook"
 # Changes worth a message; a quiet renewal is not.
 NOTIFIED = frozenset({"upgraded", "payment_failed", "downgraded", "recovered"})
+_RECEIVED = b'{"received":true}'
 
 
-def _status(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def _status(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
 
 
 class StripeWebhook:
@@ -38,11 +41,23 @@ class StripeWebhook:
         self._payments = payments
         self._pushes = pushes
 
-    async def handle(self, request: web.Request) -> web.Response:
+    def router(self) -> APIRouter:
+        """POST STRIPE_WEBHOOK_PATH, left out of the API's schema."""
+        router = APIRouter()
+        router.add_api_route(
+            STRIPE_WEBHOOK_PATH,
+            self.handle,
+            methods=["POST"],
+            include_in_schema=False,
+            max_body_size=WEBHOOK_MAX_BODY,  # 413 past it
+        )
+        return router
+
+    async def handle(self, request: Request) -> Response:
         """4xx for what Stripe must not resend, 5xx for what it should retry later."""
-        body = await request.read()  # the signature covers these exact bytes
+        body = await request.body()  # the signature covers these exact bytes
         try:
-            event = self._payments.parse_webhook(body, request.headers.get("Stripe-Signature"))
+            event = self._payments.parse_webhook(body, request.headers.get("stripe-signature"))
         except BadWebhook as exc:
             logger.warning("Stripe webhook rejected (%s bytes): %s", len(body), exc.message)
             return _status(400, exc.message)
@@ -56,7 +71,7 @@ class StripeWebhook:
             return _status(503, "try again later")
         if change is not None and change.kind in NOTIFIED:
             await self._enqueue(self._pushes, change, f"billing:{event.id}")
-        return web.json_response({"received": True})
+        return Response(_RECEIVED, media_type="application/json")
 
     async def _enqueue(self, pushes: PushService, change: Change, dedup_key: str) -> None:
         """Store the message in the outbox; a failure is logged, never turned into a 5xx

@@ -29,8 +29,7 @@ STRIPE_UNREACHABLE = (
     "I could not reach Stripe to cancel your Pro subscription, so nothing was deleted."
 )
 STRIPE_OFF = (
-    "Your Pro subscription cannot be cancelled from this server right now, so nothing was "
-    "deleted."
+    "Your Pro subscription cannot be cancelled from this server right now, so nothing was deleted."
 )
 STARS_UNREACHABLE = (
     "I could not reach Telegram to cancel your Stars subscription, so nothing was deleted."

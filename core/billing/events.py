@@ -22,9 +22,9 @@ from typing import Any
 
 from core.billing.charges import CHARGE_EVENTS, ChargeEvents, stripe_record
 from core.billing.ledger import PlanIds, SubscriptionLedger
+from core.billing.repository import EventOwners, event_owners
 from core.billing.rules import Change, accepts_stripe_state, stripe_fields, stripe_user_ref
 from core.db.models import UserSubscription
-from core.db.uow import UnitOfWork
 from core.gateways.payments import PaymentEvent, Payments, SubscriptionState
 
 logger = logging.getLogger(__name__)
@@ -68,20 +68,20 @@ class StripeEvents:
             return None
         if event.type in CHARGE_EVENTS:
             return await self._charges.handle(event)
-        async with self._ledger.uow() as uow:
-            if await uow.billing.event_seen(event.id):
-                return None
-            user_id, refusal = await self._event_user(uow, event)
+        owners = await self._owners(
+            event.id, event.user_ref, event.customer_id, event.subscription_id
+        )
+        if owners.seen:
+            return None
+        user_id, refusal = self._event_user(event, owners)
         state = None
         if refusal is None and event.subscription_id:
             # Outside any transaction: a slow Stripe must not hold a database connection.
             # A PaymentsError propagates: the web route answers 5xx and Stripe retries.
             state = await self._payments.get_subscription(event.subscription_id)
             if user_id is None:
-                async with self._ledger.uow() as uow:
-                    user_id, refusal = await self._named_user(
-                        uow, state.user_ref, state.customer_id
-                    )
+                owners = await self._owners(None, state.user_ref, state.customer_id, None)
+                user_id, refusal = self._named_user(state.user_ref, state.customer_id, owners)
         if refusal is not None:
             level, why = refusal
             logger.log(level, "Ignored Stripe event %s (%s): %s", event.id, event.type, why)
@@ -97,22 +97,36 @@ class StripeEvents:
             return None
         return await self._apply(user_id, event, state)
 
-    async def _event_user(
-        self, uow: UnitOfWork, event: PaymentEvent
+    async def _owners(
+        self,
+        event_id: str | None,
+        ref: str | None,
+        customer_id: str | None,
+        subscription_id: str | None,
+    ) -> EventOwners:
+        return await event_owners(
+            self._ledger.uow.reader,
+            event_id=event_id,
+            user_id=stripe_user_ref(ref),
+            customer_id=customer_id,
+            subscription_id=subscription_id,
+        )
+
+    def _event_user(
+        self, event: PaymentEvent, owners: EventOwners
     ) -> tuple[int | None, Refusal | None]:
         """The user the event names in its metadata, else the one its stored ids belong to."""
-        user_id, refusal = await self._named_user(uow, event.user_ref, event.customer_id)
+        user_id, refusal = self._named_user(event.user_ref, event.customer_id, owners)
         if user_id is not None or refusal is not None:
             return user_id, refusal
-        row = None
-        if event.subscription_id:
-            row = await uow.subscriptions.by_stripe_subscription(event.subscription_id)
-        if row is None and event.customer_id:
-            row = await uow.subscriptions.by_stripe_customer(event.customer_id)
-        return (row.user_id if row else None), None
+        holder = owners.subscription_holder if event.subscription_id else None
+        if holder is None and event.customer_id:
+            holder = owners.customer_holder
+        return holder, None
 
-    async def _named_user(
-        self, uow: UnitOfWork, ref: str | None, customer_id: str | None
+    @staticmethod
+    def _named_user(
+        ref: str | None, customer_id: str | None, owners: EventOwners
     ) -> tuple[int | None, Refusal | None]:
         """The user a metadata reference names, if it may be trusted; else why not.
 
@@ -122,15 +136,14 @@ class StripeEvents:
         user_id = stripe_user_ref(ref)
         if user_id is None:
             return None, None
-        if await uow.users.get(user_id) is None:
+        if not owners.user_exists:
             return None, (logging.INFO, f"it names user {user_id}, who has no account")
         if customer_id:
-            own = await uow.subscriptions.get(user_id)
-            if own is not None and own.stripe_customer_id not in (None, customer_id):
+            if owners.own_customer not in (None, customer_id):
                 why = f"it names user {user_id}, whose Stripe customer is not {customer_id}"
                 return None, (logging.WARNING, why)
-            holder = await uow.subscriptions.by_stripe_customer(customer_id)
-            if holder is not None and holder.user_id != user_id:
+            holder = owners.customer_holder
+            if holder is not None and holder != user_id:
                 why = f"it names user {user_id}, but customer {customer_id} is another user's"
                 return None, (logging.WARNING, why)
         return user_id, None

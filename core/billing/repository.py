@@ -2,13 +2,79 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from core.db.models import PaymentEvent, User, UserSubscription
 from core.db.repository import Repository
+
+if TYPE_CHECKING:
+    from core.db.reader import RowReader
+
+
+@dataclass(frozen=True)
+class EventOwners:
+    """What the database says about a Stripe event before it is applied, in one read."""
+
+    seen: bool  # its id is in payment_events: applied (or examined) already
+    user_exists: bool  # the user its metadata names has an account
+    own_customer: str | None  # that user's stored Stripe customer
+    customer_holder: int | None  # the user whose row holds the event's customer
+    subscription_holder: int | None  # the user whose row holds the event's subscription
+
+
+def _holder(column: Any, key: str) -> Any:
+    subs = UserSubscription.__table__
+    return select(subs.c.user_id).where(column == bindparam(key)).limit(1).scalar_subquery()
+
+
+# Built once. One statement instead of a transaction of four reads: it runs on the path of
+# every Stripe delivery, before the outside call to Stripe, and each read in a transaction
+# costs a thread hop on SQLite and a round trip on PostgreSQL.
+_SUBS = UserSubscription.__table__
+_OWNERS = select(
+    exists().where(PaymentEvent.__table__.c.event_id == bindparam("event_id")).label("seen"),
+    exists().where(User.__table__.c.id == bindparam("user_id")).label("user_exists"),
+    select(_SUBS.c.stripe_customer_id)
+    .where(_SUBS.c.user_id == bindparam("user_id"))
+    .scalar_subquery()
+    .label("own_customer"),
+    _holder(_SUBS.c.stripe_customer_id, "customer_id").label("customer_holder"),
+    _holder(_SUBS.c.stripe_subscription_id, "subscription_id").label("subscription_holder"),
+)
+
+
+async def event_owners(
+    reader: RowReader,
+    *,
+    event_id: str | None,
+    user_id: int | None,
+    customer_id: str | None,
+    subscription_id: str | None,
+) -> EventOwners:
+    """Whether the event was seen, and who its user, customer and subscription belong to
+    (outside a unit of work, like `BillingRepository.event_seen` and the subscription lookups;
+    the ledger checks again under the account's lock before it writes)."""
+    row = await reader.first(
+        _OWNERS,
+        {
+            "event_id": event_id,
+            "user_id": user_id,
+            "customer_id": customer_id or None,
+            "subscription_id": subscription_id or None,
+        },
+    )
+    assert row is not None  # a SELECT without FROM always has its row
+    return EventOwners(
+        seen=bool(row["seen"]),
+        user_exists=bool(row["user_exists"]),
+        own_customer=row["own_customer"],
+        customer_holder=row["customer_holder"],
+        subscription_holder=row["subscription_holder"],
+    )
 
 
 class BillingRepository(Repository):

@@ -421,3 +421,45 @@ class Throttle(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class UserSession(Base):
+    """A signed-in Mini App or browser: the API's token names it and is checked against it.
+
+    Only the token's SHA-256 is kept; a session ends at expires_at or when revoked.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = _user_fk()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginCode(Base):
+    """A one-time sign-in link's code (its SHA-256): valid a few minutes, used once."""
+
+    __tablename__ = "login_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = _user_fk()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ActivitySeries(Base):
+    """An activity's HR, power and speed, averaged into a few hundred points for charts."""
+
+    __tablename__ = "activity_series"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity_metrics.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = _user_fk()
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -125,7 +125,12 @@ class AsyncpgReader(RowReader):
             pool = await self._get_pool()
             try:
                 record = await pool.fetchrow(sql, *args)
-            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+            except (
+                asyncpg.PostgresConnectionError,
+                asyncpg.InterfaceError,
+                asyncpg.InternalClientError,  # the server ended it in the middle of the read
+                OSError,
+            ):
                 if attempt == 2:
                     raise
                 logger.info("a PostgreSQL read connection was lost; reading again")

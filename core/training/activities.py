@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core.training.fit import SessionData, decode_activity
 from core.training.load import LoadResult, activity_load
+from core.training.series import chart_series
 from core.training.thresholds import Thresholds, best_mean_power, resolve_thresholds
 
 if TYPE_CHECKING:  # the worker process imports this module: keep SQLAlchemy out of it
@@ -62,6 +63,7 @@ class ParsedSession:
     session: SessionData
     load: LoadResult
     best_20min_power: float | None
+    series: dict[str, Any] | None = None  # for charts: core.training.series.chart_series
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ def parse_fit(data: bytes, evidence: ThresholdEvidence) -> ParsedFile:
         garmin_rest_hr=evidence.garmin_rest_hr,
     )  # fmt: skip
     sessions = tuple(
-        ParsedSession(_light(s), activity_load(s, th), b)
+        ParsedSession(_light(s), activity_load(s, th), b, _chart(s))
         for s, b in zip(decoded.sessions, best, strict=True)
     )
     return ParsedFile(decoded.content_hash, decoded.device_serial, sessions, decoded.recovered, th)
@@ -97,6 +99,12 @@ def parse_fit(data: bytes, evidence: ThresholdEvidence) -> ParsedFile:
 def _max(values: list[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return max(present) if present else None
+
+
+def _chart(s: SessionData) -> dict[str, Any] | None:
+    return chart_series(
+        hr=s.hr, power=s.power, speed=s.speed, distance=s.distance, duration_s=s.elapsed_s
+    )
 
 
 def _light(s: SessionData) -> SessionData:

@@ -149,6 +149,9 @@ class TrainingService:
             rows = [activity_row(parsed, s, tz=tz, source=source, garmin_activity_id=garmin_id)
                     for s in fresh]  # fmt: skip
             ids = await uow.training.add_activities(user_id, rows) if rows else []
+            charts = {i: s.series for i, s in zip(ids, fresh, strict=True) if s.series}
+            if charts:
+                await uow.activity_series.add(user_id, charts)
             if rows:
                 first = min(r["local_date"] for r in rows)
                 today = local_today(self._clock(), tz)

@@ -7,10 +7,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 from aiogram import Bot, Dispatcher
-from aiohttp.test_utils import TestClient, TestServer
+from fastapi import FastAPI
 
-from bot.runtime.app import set_commands
+from bot.runtime.app import AppServer, set_commands
 from bot.runtime.dispatcher import build_dispatcher
 from bot.runtime.telegram import make_bot
 from bot.web.app import create_app
@@ -85,17 +86,48 @@ async def running_bot(container: Container, api: FakeBotAPI) -> AsyncIterator[Bo
         await bot.session.close()
 
 
-WebClient = TestClient[Any, Any]
+class WebClient:
+    """HTTP to an app served by uvicorn on 127.0.0.1; each answer is read in full, so its
+    connection is free again when the call returns."""
+
+    def __init__(self, app: FastAPI, server: AppServer, session: aiohttp.ClientSession) -> None:
+        self.app = app
+        self.server = server
+        self.session = session
+        self.base_url = f"http://127.0.0.1:{server.port}"
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
+        response = await self.session.request(method, self.base_url + path, **kwargs)
+        await response.read()
+        return response
+
+    async def get(self, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
+        return await self.request("POST", path, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[WebClient]:
+    """Serve `app` with uvicorn on a free port of 127.0.0.1 as the product does (lifespan,
+    drain at shutdown); stopped, and drained, on leaving."""
+    server = AppServer(app, host="127.0.0.1", port=0)
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield WebClient(app, server, session)
+    finally:
+        await server.stop()
 
 
 @contextlib.asynccontextmanager
 async def serving_web(container: Container, api: FakeBotAPI) -> AsyncIterator[WebClient]:
-    """The web app as `trainbot run` serves it next to polling (Stripe and health routes)."""
+    """The web app as `trainbot run` serves it next to polling (no Telegram webhook)."""
     bot = make_bot(container.settings, token=api.token)
     dp = build_dispatcher(container, bot_username=api.bot_username)
-    app = create_app(container, dp, bot, telegram=False)
     try:
-        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        async with serving(create_app(container, dp, bot, telegram=False)) as client:
             yield client
     finally:
         await bot.session.close()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.handlers.start import COMMON_ZONES
 from bot.runtime.console import CHAT_ID, console_bot, plain, run_console
+from bot.views.start import COMMON_ZONES
 from core.bootstrap import build
 from core.config import Settings
 from core.gateways.cipher import new_key

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as redis
 
-from bot.handlers.start import UTC_NOTE
 from bot.views.coach import NOT_CONFIGURED
+from bot.views.start import UTC_NOTE
 from core.config import Settings
 from tests.e2e.harness import BotHarness
 from tests.fakes import updates as u

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handlers.training import DOWNLOAD_FAILED
+from bot.views.training import DOWNLOAD_FAILED
 from core.bootstrap import Container
 from core.training.imports import TrainingService
 from tests.decoders import hang, hold, parse_on_cue, release, wait_started

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from bot.delivery.notifier import Notifier
-from bot.web.app import BOT, CONTAINER
 from bot.web.stripe_webhook import STRIPE_WEBHOOK_PATH
 from core.bootstrap import Container
 from core.clock import utcnow
@@ -38,8 +37,7 @@ async def _deliver(client: Client, evt: dict[str, Any]) -> int:
     headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
     resp = await client.post(STRIPE_WEBHOOK_PATH, data=body, headers=headers)
     app = client.app
-    assert app is not None
-    await Notifier(app[BOT], app[CONTAINER].services.pushes, rate_per_s=50).flush()
+    await Notifier(app.state.bot, app.state.container.services.pushes, rate_per_s=50).flush()
     return resp.status
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from bot.delivery.notifier import Notifier
 from bot.runtime.telegram import make_bot
-from bot.web.app import BOT, CONTAINER
 from bot.web.stripe_webhook import STRIPE_WEBHOOK_PATH
 from core.bootstrap import Container, build
 from core.config import Settings
@@ -49,8 +48,7 @@ async def deliver(client: Client, evt: dict[str, Any], secret: str = SECRET) -> 
     """POST a signed event, then deliver what it queued as the worker's next tick would."""
     resp = await post(client, *ev.signed(evt, secret))
     app = client.app
-    assert app is not None
-    await Notifier(app[BOT], app[CONTAINER].services.pushes, rate_per_s=50).flush()
+    await Notifier(app.state.bot, app.state.container.services.pushes, rate_per_s=50).flush()
     return resp.status
 
 

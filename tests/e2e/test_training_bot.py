@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.handlers.start import HELP
+from bot.views.start import HELP
 from core.bootstrap import Container
 from tests.e2e.harness import BotHarness
 from tests.fakes import updates as u

@@ -12,7 +12,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.runtime.app import WEBHOOK_PATH, run_web
 from bot.runtime.dispatcher import build_dispatcher
@@ -22,6 +21,7 @@ from core.bootstrap import Container, build
 from core.config import Settings
 from core.gateways.cipher import Cipher, new_key
 from tests.db import PG_SKIP_REASON, pg_admin_url
+from tests.e2e.harness import WebClient, serving
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI
 
@@ -46,24 +46,25 @@ def settings(settings: Settings) -> Settings:
     )
 
 
-async def serve(container: Container, api: FakeBotAPI) -> AsyncIterator[TestClient[Any, Any]]:
+async def serve(container: Container, api: FakeBotAPI) -> AsyncIterator[WebClient]:
+    """`trainbot web`'s app, served by uvicorn on 127.0.0.1."""
     bot = make_bot(container.settings, token=api.token)
     dp = build_dispatcher(container, bot_username=api.bot_username)
     try:
-        async with TestClient(TestServer(create_app(container, dp, bot), host="127.0.0.1")) as c:
+        async with serving(create_app(container, dp, bot)) as c:
             yield c
     finally:
         await bot.session.close()
 
 
 @pytest.fixture
-async def client(container: Container, bot_api: FakeBotAPI) -> AsyncIterator[TestClient[Any, Any]]:
+async def client(container: Container, bot_api: FakeBotAPI) -> AsyncIterator[WebClient]:
     async for c in serve(container, bot_api):
         yield c
 
 
 async def post(
-    client: TestClient[Any, Any], body: Any, *, secret: str | None = SECRET
+    client: WebClient, body: Any, *, secret: str | None = SECRET
 ) -> aiohttp.ClientResponse:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
@@ -77,7 +78,7 @@ def start_update(chat_id: int = u.DEFAULT_USER_ID, update_id: int = 1) -> dict[s
 
 
 async def test_secret_and_body_are_checked_before_anything_runs(
-    client: TestClient[Any, Any],
+    client: WebClient,
     container: Container,
     bot_api: FakeBotAPI,
     caplog: pytest.LogCaptureFixture,
@@ -88,14 +89,14 @@ async def test_secret_and_body_are_checked_before_anything_runs(
     assert (await post(client, other, secret="")).status == 401
     # Telegram redelivers an update on any answer but a 2xx: what is not an update is
     # acknowledged (and logged), never bounced.
-    caplog.set_level("WARNING", logger="bot.web.app")
+    caplog.set_level("WARNING", logger="bot.web.telegram_webhook")
     assert (await post(client, "{not json")).status == 200
     assert (await post(client, b"\xff\xfe")).status == 200
     broken = {"update_id": 9, "message": {"text": "my private words", "chat": {"id": OTHER_CHAT}}}
     for not_update in ({"hello": 1}, [1, 2], '"text"', {"update_id": "x"}, broken):
         response = await post(client, not_update)
         assert response.status == 200 and await response.json() == {"ok": True}, not_update
-    logged = [r.getMessage() for r in caplog.records if r.name == "bot.web.app"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.web.telegram_webhook"]
     assert len(logged) == 7
     assert sum("not JSON" in line for line in logged) == 2
     assert any(line.startswith("update 9 is not a valid Update") for line in logged)
@@ -113,9 +114,7 @@ async def test_secret_and_body_are_checked_before_anything_runs(
     assert await container.services.accounts.by_chat(u.DEFAULT_USER_ID) is not None
 
 
-async def test_callback_through_the_webhook(
-    client: TestClient[Any, Any], bot_api: FakeBotAPI
-) -> None:
+async def test_callback_through_the_webhook(client: WebClient, bot_api: FakeBotAPI) -> None:
     assert (await post(client, start_update())).status == 200
     await bot_api.wait_for("sendMessage", count=2)
     press = {"update_id": 2, **u.callback_query("tz:Europe/Berlin")}
@@ -125,7 +124,7 @@ async def test_callback_through_the_webhook(
     assert "Europe/Berlin" in sent[2].params["text"]
 
 
-async def test_healthz_ok(client: TestClient[Any, Any]) -> None:
+async def test_healthz_ok(client: WebClient) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
@@ -141,7 +140,7 @@ async def test_healthz_ok(client: TestClient[Any, Any]) -> None:
     ],
 )
 async def test_healthz_answers_while_a_write_holds_the_database(
-    client: TestClient[Any, Any], container: Container
+    client: WebClient, container: Container
 ) -> None:
     # The unit of work holds the write transaction (on SQLite: the one write connection, with
     # BEGIN IMMEDIATE's lock) until healthz has answered; a probe that needs the writer waits.

@@ -7,29 +7,28 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiogram import Dispatcher, Router
 from aiogram.types import Message
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.runtime.telegram import make_bot
 from bot.web.app import create_app
 from core.bootstrap import Container
 from core.config import Settings
 from core.gateways.cipher import new_key
+from tests.e2e.harness import serving
 from tests.e2e.test_webhook import SECRET, _healthz_when_up, free_port, post
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI
 
 CEILING_S = 30
 STARTUP_CEILING_S = 120  # a fresh interpreter imports the whole product, on a busy machine
-Client = TestClient[Any, Any]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -70,29 +69,32 @@ class Gate:
 
 
 class Arrivals:
-    """An aiohttp middleware that signals once `count` webhook requests reached the app."""
+    """ASGI middleware that signals once `count` HTTP requests reached the app."""
 
     def __init__(self, count: int) -> None:
         self.seen = 0
         self.count = count
         self.all = asyncio.Event()
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        self.seen += 1
-        if self.seen >= self.count:
-            self.all.set()
-        return await handler(request)
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        async def arrived(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                self.seen += 1
+                if self.seen >= self.count:
+                    self.all.set()
+            await app(scope, receive, send)
+
+        return arrived
 
 
 async def app_with(
     container: Container, api: FakeBotAPI, gate: Gate, arrivals: Arrivals, **limits: Any
-) -> AsyncIterator[web.Application]:
+) -> AsyncIterator[FastAPI]:
     bot = make_bot(container.settings, token=api.token)
     dp = Dispatcher()
     dp.include_router(gate.router)
     app = create_app(container, dp, bot, **limits)
-    app.middlewares.append(arrivals.middleware)
+    app.add_middleware(arrivals.middleware)
     try:
         yield app
     finally:
@@ -113,7 +115,7 @@ async def test_updates_beyond_the_cap_wait_for_a_slot(
     cap, total = 3, 7
     gate, arrivals = Gate(expected=total, full_at=cap), Arrivals(total)
     async for app in app_with(container, bot_api, gate, arrivals, max_in_flight=cap):
-        async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        async with serving(app) as client:
             posts = [asyncio.create_task(post(client, text_update(n))) for n in range(total)]
             await within(arrivals.all.wait())
             await within(gate.full.wait())
@@ -134,26 +136,21 @@ async def test_shutdown_finishes_running_updates_and_turns_waiting_ones_away(
     container: Container, bot_api: FakeBotAPI
 ) -> None:
     gate, arrivals = Gate(expected=1, full_at=1), Arrivals(2)
-    shutting_down = asyncio.Event()
-
-    async def began(_app: web.Application) -> None:
-        shutting_down.set()
-
     async for app in app_with(container, bot_api, gate, arrivals, max_in_flight=1):
-        app.on_shutdown.insert(0, began)  # runs just before the app's own drain
-        server = TestServer(app, host="127.0.0.1")
-        async with TestClient(server) as client:
+        async with serving(app) as client:
             running = asyncio.create_task(post(client, text_update(1)))
             await within(gate.full.wait())
             waiting = asyncio.create_task(post(client, text_update(2)))
             await within(arrivals.all.wait())
-            closing = asyncio.create_task(server.close())
-            await within(shutting_down.wait())
+            closing = asyncio.create_task(client.server.stop())
+            await within(app.state.closing.wait())  # the server stops taking updates
+            # Not handled here: a 503 makes Telegram deliver it again, to the next instance;
+            # answered at once, while the running update still holds the only slot.
+            assert (await within(waiting)).status == 503
+            assert not closing.done() and gate.running == 1
             gate.release.set()
             await within(closing)
             assert (await within(running)).status == 200
-            # Not handled here: a 503 makes Telegram deliver it again, to the next instance.
-            assert (await within(waiting)).status == 503
     assert gate.handled == ["update 1"] and gate.cancelled == []
 
 
@@ -161,18 +158,17 @@ async def test_shutdown_cancels_updates_that_outlast_the_drain(
     container: Container, bot_api: FakeBotAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     gate, arrivals = Gate(expected=1, full_at=1), Arrivals(1)
-    caplog.set_level("INFO", logger="bot.web.app")
+    caplog.set_level("INFO", logger="bot.web.telegram_webhook")
     async for app in app_with(container, bot_api, gate, arrivals, drain_timeout_s=1.0):
-        server = TestServer(app, host="127.0.0.1")
-        async with TestClient(server) as client:
+        async with serving(app) as client:
             assert (await post(client, text_update(1))).status == 200
             await within(gate.full.wait())
-            await within(server.close())  # the handler is never released
+            await within(client.server.stop())  # the handler is never released
     assert gate.cancelled == ["update 1"] and gate.handled == []
     warnings = [
         r.getMessage()
         for r in caplog.records
-        if r.name == "bot.web.app" and r.levelname == "WARNING"
+        if r.name == "bot.web.telegram_webhook" and r.levelname == "WARNING"
     ]
     assert warnings == ["1 tasks still running after 1 s at shutdown; cancelling them"]
 

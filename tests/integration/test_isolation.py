@@ -85,8 +85,26 @@ READS: dict[str, Read] = {
     "summaries.fitness": lambda w, u: w.summaries.fitness([u], OLD, FAR),
     "summaries.goals": lambda w, u: w.summaries.goals([u], OLD),
     "summaries.wellness": lambda w, u: w.summaries.wellness([u], OLD, FAR),
+    "web_sessions.active": lambda w, u: w.web_sessions.active(u, now=EPOCH),
+    "training_reads.activity_list": lambda w, u: w.training_reads.activity_list(
+        u, start=None, end=FAR, limit=100
+    ),
+    "training_reads.workouts": lambda w, u: w.training_reads.workouts(
+        u, start=None, end=None, limit=100
+    ),
+    "training_reads.fitness_days": lambda w, u: w.training_reads.fitness_days(
+        u, start=None, end=FAR
+    ),
+    "activity_series.get": lambda w, u: w.activity_series.get(u, 1),
 }
 NOT_PER_USER_READS = {
+    "web_sessions.add": "write",
+    "web_sessions.add_code": "write",
+    "web_sessions.prune": "write",
+    "web_sessions.revoke": "write",
+    "web_sessions.revoke_all": "write",
+    "web_sessions.use_code": "write: spends a sign-in code, answers the user id it was for",
+    "activity_series.add": "write",
     "users.by_chat": "looks up the account by its own chat id",
     "users.create_for_chat": "write",
     "users.update_fields": "write",

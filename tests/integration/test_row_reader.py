@@ -3,6 +3,7 @@ and survives a PostgreSQL connection that died under it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import asyncpg
@@ -63,13 +64,23 @@ async def test_a_postgres_connection_killed_under_the_reader_is_replaced(
     url = make_url(container.settings.database_url)
     admin = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
     try:
-        killed = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name = ''",
+        pids = await admin.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
             url.database,
         )
+        assert pids
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid",
+                            [p["pid"] for p in pids])  # fmt: skip
+        for _ in range(300):  # termination is asynchronous: wait until they are gone
+            left = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])",
+                [p["pid"] for p in pids],
+            )
+            if not left:
+                break
+            await asyncio.sleep(0.1)
+        assert not left
     finally:
         await admin.close()
-    assert killed >= 1
     again = await read_account(reader, now=clock(), user_id=user_id)
     assert again is not None and again.id == user_id
