@@ -29,6 +29,7 @@ from bot.runtime.dispatcher import build_dispatcher
 from core.bootstrap import build
 from core.config import Settings
 from core.db import migrate
+from core.errors import AppError
 
 if TYPE_CHECKING:
     from aiogram import Dispatcher
@@ -353,20 +354,41 @@ async def chat_loop(dp: Dispatcher, bot: Bot, stdin: TextIO, out: TextIO) -> Non
 
 
 async def run_console(
-    settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+    settings: Settings,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    web_port: int | None = None,
 ) -> None:
-    """`trainbot console`: chat with the bot in this terminal, on the configured database."""
+    """`trainbot console`: chat with the bot in this terminal, on the configured database.
+
+    With `web_port`, the web app (the dashboard that /web links to, the API) is served on
+    127.0.0.1 at that port while the console runs; a busy port only costs the dashboard.
+    """
+    from bot.runtime.app import AppServer, make_web_app
+
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     container = build(settings)
+    server = None
     try:
         await migrate.upgrade(container.engine)
         name = os.environ.get("USER") or "you"
         bot = console_bot(out, Path(settings.data_dir) / "console", user_name=name)
         me = await bot.get_me()
         dp = build_dispatcher(container, bot_username=me.username)
+        if web_port is not None:
+            app = make_web_app(container, dp, bot, telegram=False)
+            server = AppServer(app, host="127.0.0.1", port=web_port)
+            try:
+                await server.start()
+            except AppError as exc:  # the port is taken: the chat works without the dashboard
+                out.write(f"{exc.message} The dashboard (/web) is off for this session.\n")
+                server = None
         out.write(BANNER)
         out.flush()
         await chat_loop(dp, bot, stdin, out)
     finally:
+        if server is not None:
+            await server.stop()
         await container.close()

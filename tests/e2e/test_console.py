@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
+import socket
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,36 @@ async def test_session_saves_files_renders_links_and_serves_uploads(tmp_path: Pa
 def test_plain_keeps_text_without_parse_mode() -> None:
     assert plain("<b>x</b> &amp;", None) == "<b>x</b> &amp;"
     assert plain("<b>x</b> &amp; <code>y</code>", "HTML") == "*x* & `y`"
+
+
+class _LinkFollower(io.StringIO):
+    """Typed lines; before the last one it opens the dashboard link the console printed (the
+    console reads its input on a worker thread, so the app serves the page meanwhile)."""
+
+    def __init__(self, lines: list[str], out: io.StringIO) -> None:
+        super().__init__("".join(f"{x}\n" for x in lines))
+        self.out = out
+        self.opened: list[tuple[int, str]] = []
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        line = super().readline()
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/app#code=([\w-]+)", self.out.getvalue())
+        if line == "/quit\n" and found:
+            with urllib.request.urlopen(found.group(1) + "/app", timeout=30) as page:
+                self.opened.append((page.status, page.read().decode()))
+        return line
+
+
+async def test_the_console_serves_the_dashboard_its_web_link_opens(
+    console_settings: Settings,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = console_settings.model_copy(update={"port": port})
+    out = io.StringIO()
+    typed = _LinkFollower(["/start", "/web", "/quit"], out)
+    await run_console(settings, stdin=typed, stdout=out, web_port=port)
+    assert f"http://127.0.0.1:{port}/app#code=" in out.getvalue()
+    [(status, page)] = typed.opened
+    assert status == 200 and "<html" in page.lower()
