@@ -288,3 +288,7 @@ class TooManyAttempts(AppError):
         super().__init__(message)
         self.retry_at = retry_at
         self.retry_after_s = retry_after_s
+
+
+class BadWorkout(BadInput):
+    """A structured workout that does not follow the workout shape or its limits."""
