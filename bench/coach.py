@@ -14,8 +14,9 @@ import asyncio
 import statistics
 import time
 import uuid
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from _common import on_each_backend, percentile
 
@@ -62,6 +63,7 @@ class InstantLLM:
         *,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        response_format: Mapping[str, Any] | None = None,
     ) -> Completion:
         prompt = "".join(m.content for m in messages)
         self.last_prompt_chars = len(prompt)

@@ -11,7 +11,7 @@ from aiogram import Bot, Router
 from aiogram.enums import ChatAction, ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.delivery.streaming import AnswerStream
 from bot.handlers.filters import NOT_A_COMMAND
@@ -190,7 +190,8 @@ async def plan_week(
 async def workout(
     message: Message, command: CommandObject, bot: Bot, account: AccountContext, coach: CoachService
 ) -> None:
-    """/workout: today's session; /workout new asks the coach for a different one."""
+    """/workout: today's session as text and as files for a watch or an app (FIT, and .zwo
+    for indoor sessions); /workout new asks the coach for a different one."""
     args = (command.args or "").strip().lower()
     if args not in ("", views.WORKOUT_NEW):
         raise BadInput(views.WORKOUT_USAGE)
@@ -198,5 +199,12 @@ async def workout(
     made = await _or_not_configured(
         bot, message.chat.id, coach.todays_workout(account, fresh=args == views.WORKOUT_NEW)
     )
-    if made is not None:
-        await _send(bot, message.chat.id, views.workout_parts(made))
+    if made is None:
+        return
+    await _send(bot, message.chat.id, views.workout_parts(made))
+    for file in made.files:
+        await bot.send_document(
+            message.chat.id,
+            BufferedInputFile(file.content, filename=file.name),
+            caption=views.workout_file_caption(file.name),
+        )

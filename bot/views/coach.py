@@ -152,8 +152,21 @@ def plan_archived_text(plan: PlanResult) -> str:
     )
 
 
+WORKOUT_FIT_CAPTION = (
+    "Copy to your watch: Garmin: GARMIN/NewFiles; or import in Garmin Connect / TrainingPeaks"
+)
+WORKOUT_ZWO_CAPTION = "For Zwift: put it in Documents/Zwift/Workouts/&lt;your Zwift id&gt;"
+
+
+def workout_file_caption(file_name: str) -> str:
+    """What to do with one workout file."""
+    return WORKOUT_ZWO_CAPTION if file_name.endswith(".zwo") else WORKOUT_FIT_CAPTION
+
+
 def workout_parts(workout: WorkoutResult) -> list[str]:
     """Today's workout: what, how long, why, and its steps."""
+    if workout.workout is not None:
+        return _structured_parts(workout)
     head = f"Workout for {_day(workout.day)}:\n<b>{esc(workout.title)}</b>"
     facts = esc(_join(workout.sport or "", _minutes(workout.duration_min)))
     blocks = [f"{head}\n{facts}" if facts else head]
@@ -164,9 +177,22 @@ def workout_parts(workout: WorkoutResult) -> list[str]:
     ]
     if steps:
         blocks.append("\n".join(steps))
-    if workout.cached:
-        blocks.append("<i>Made earlier today. /workout new asks for another one.</i>")
-    return _fit(blocks)
+    return _fit(blocks + _made_earlier(workout))
+
+
+def _structured_parts(workout: WorkoutResult) -> list[str]:
+    """The described workout: its first line (name, sport, total) in bold, then the steps."""
+    first, _, rest = workout.description.partition("\n")
+    blocks = [f"Workout for {_day(workout.day)}:\n<b>{esc(first)}</b>"]
+    if rest:
+        blocks.append(esc(rest))
+    return _fit(blocks + _made_earlier(workout))
+
+
+def _made_earlier(workout: WorkoutResult) -> list[str]:
+    if not workout.cached:
+        return []
+    return ["<i>Made earlier today. /workout new asks for another one.</i>"]
 
 
 def visible_len(text: str) -> int:

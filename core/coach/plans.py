@@ -1,23 +1,42 @@
 """Training plans and workouts from the model: the JSON shape asked for, its checks, the results.
 
-The model answers in JSON mode; its answer is validated here before anything is stored, so a
-malformed plan is refused (and the user's unit refunded) rather than shown half-broken.
+The model answers in JSON mode (a workout: in the server's structured-output mode where it has
+one); its answer is validated here before anything is stored, so a malformed plan or workout is
+refused (and the user's unit refunded) rather than shown half-broken.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.db.models import TrainingPlan, Workout
+from core.db.models import TrainingPlan
+from core.db.models import Workout as WorkoutRow
 from core.db.uow import UnitOfWork
-from core.errors import LLMEmptyAnswer
+from core.errors import BadWorkout, LLMEmptyAnswer
 from core.limits.feature_gate import release_active_plans
+from core.training.structured import (
+    AthleteThresholds,
+    Repeat,
+    Step,
+    Workout,
+    describe_workout,
+    parse_workout,
+    repair_workout,
+    workout_fit_bytes,
+    workout_zwo,
+)
+from core.training.structured.describe import KIND_NAMES, step_text, target_text
+from core.training.structured.resolve import absolute_target
+
+logger = logging.getLogger(__name__)
 
 MAX_PLAN_WEEKS = 16
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -32,9 +51,22 @@ PLAN_SCHEMA_TEXT = """Answer with one JSON object only, in this shape:
 plan's start date."""
 
 WORKOUT_SCHEMA_TEXT = """Answer with one JSON object only, in this shape:
-{"title": "short workout title", "sport": "running", "duration_min": 60,
- "description": "purpose of the session and how it should feel",
- "steps": [{"name": "Warm-up", "duration_min": 15, "intensity": "easy, HR below 140"}]}"""
+{"name": "short workout title", "sport": "running", "indoor": false,
+ "steps": [{"kind": "warmup", "duration": {"type": "time", "value": 900},
+            "target": {"type": "hr_zone", "low": 1, "high": 2}, "note": null},
+           {"kind": "repeat", "count": 4, "steps": [
+             {"kind": "work", "duration": {"type": "distance", "value": 1000},
+              "target": {"type": "pace_s_per_km", "low": 265, "high": 275}, "note": "steady"},
+             {"kind": "recovery", "duration": {"type": "time", "value": 120},
+              "target": {"type": "none", "low": null, "high": null}, "note": null}]},
+           {"kind": "cooldown", "duration": {"type": "open", "value": null},
+            "target": {"type": "none", "low": null, "high": null}, "note": null}]}
+"sport" is cycling, running, swimming or other; "indoor" is true for a trainer or treadmill.
+A step's "kind" is warmup, work, recovery, cooldown or rest; a repeat block is
+{"kind": "repeat", "count": n, "steps": [...]}. Durations are in seconds ("time"), metres
+("distance") or "open" (until the lap button, value null). Targets: "power_pct_ftp" and
+"hr_pct_lthr" in percent, "hr_zone" 1-5, "pace_s_per_km" in seconds per km (low is the faster
+pace), or "none" with null low and high. Put the session's purpose in the first step's note."""
 
 
 class _Spec(BaseModel):
@@ -59,28 +91,6 @@ class WeekSpec(_Spec):
 class PlanSpec(_Spec):
     title: str = Field(min_length=1, max_length=200)
     weeks: list[WeekSpec] = Field(min_length=1, max_length=MAX_PLAN_WEEKS)
-
-
-class StepSpec(_Spec):
-    name: str = Field(min_length=1, max_length=200)
-    duration_min: float | None = Field(default=None, ge=0, le=24 * 60)
-    intensity: str = Field(default="", max_length=200)
-
-
-class WorkoutSpec(_Spec):
-    title: str = Field(min_length=1, max_length=200)
-    sport: str = Field(min_length=1, max_length=32)
-    duration_min: float = Field(ge=0, le=24 * 60)
-    description: str = Field(default="", max_length=4000)
-    steps: list[StepSpec] = Field(default_factory=list, max_length=40)
-
-    @field_validator("steps", mode="before")
-    @classmethod
-    def _steps_may_be_strings(cls, value: Any) -> Any:
-        # Models often list steps as plain sentences; that is still a usable workout.
-        if isinstance(value, list):
-            return [{"name": v} if isinstance(v, str) else v for v in value]
-        return value
 
 
 @dataclass(frozen=True)
@@ -127,8 +137,21 @@ class WorkoutStep:
 
 
 @dataclass(frozen=True)
+class WorkoutFile:
+    """A file of the workout for a device or an app: its name and bytes."""
+
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class WorkoutResult:
-    """One day's workout; cached when it was already made for that day."""
+    """One day's workout; cached when it was already made for that day.
+
+    `workout` is the structured session (None for workouts stored before there was one);
+    `description` is then its steps as text with targets in the athlete's numbers, and
+    `files` its FIT file (and a .zwo for indoor rides and runs) when asked for.
+    """
 
     id: int
     day: date
@@ -138,6 +161,8 @@ class WorkoutResult:
     description: str
     steps: tuple[WorkoutStep, ...]
     cached: bool = False
+    workout: Workout | None = None
+    files: tuple[WorkoutFile, ...] = ()
 
 
 def _unreadable(what: str) -> LLMEmptyAnswer:
@@ -145,6 +170,13 @@ def _unreadable(what: str) -> LLMEmptyAnswer:
         f"The AI coach answered with a {what} I could not read. Nothing was counted; "
         "please try again."
     )
+
+
+WORKOUT_REFUSED = (
+    "The AI coach answered with a workout that does not hold together, so nothing was counted; "
+    "please try again."
+)
+MAX_FILE_STEM = 60
 
 
 def _json_object(text: str, what: str) -> Any:
@@ -166,14 +198,6 @@ def parse_plan(text: str) -> PlanSpec:
     if len(set(numbers)) != len(numbers):
         raise _unreadable("plan")
     return spec
-
-
-def parse_workout(text: str) -> WorkoutSpec:
-    """The model's workout, checked against the schema, or LLMEmptyAnswer."""
-    try:
-        return WorkoutSpec.model_validate(_json_object(text, "workout"))
-    except ValidationError:
-        raise _unreadable("workout") from None
 
 
 def _session_day(day: str, week_start: date) -> date:
@@ -238,35 +262,6 @@ def plan_result(row: TrainingPlan) -> PlanResult:
     )
 
 
-def workout_structure(spec: WorkoutSpec) -> dict[str, Any]:
-    """What the workouts.structure column holds."""
-    return {"duration_min": spec.duration_min, "steps": [s.model_dump() for s in spec.steps]}
-
-
-def workout_result(row: Workout, *, cached: bool) -> WorkoutResult:
-    """A stored workout row as a plain dataclass."""
-    structure = row.structure or {}
-    steps = tuple(
-        WorkoutStep(
-            name=str(s.get("name", "")),
-            duration_min=None if s.get("duration_min") is None else round(s["duration_min"]),
-            intensity=str(s.get("intensity", "")),
-        )
-        for s in structure.get("steps", [])
-    )
-    minutes = structure.get("duration_min")
-    return WorkoutResult(
-        id=row.id,
-        day=row.day,
-        title=row.title,
-        sport=row.sport,
-        duration_min=None if minutes is None else round(minutes),
-        description=row.description,
-        steps=steps,
-        cached=cached,
-    )
-
-
 async def close_plans(
     uow: UnitOfWork, user_id: int, *, status: str, ended_before: date | None = None
 ) -> int:
@@ -296,17 +291,125 @@ async def store_plan(
     return plan_result(row)
 
 
+# -- structured workouts ----------------------------------------------------------------------
+
+
+def read_workout(text: str) -> Workout:
+    """The model's workout after the safe repairs, or LLMEmptyAnswer in one sentence."""
+    body = re.sub(r"^\s*```(?:json)?\s*|\s*```\s*$", "", text)
+    try:
+        return repair_workout(json.loads(body))
+    except ValueError:
+        logger.info("workout answer is not JSON")
+    except BadWorkout as exc:
+        logger.info("workout answer refused: %s", exc.message)
+    raise LLMEmptyAnswer(WORKOUT_REFUSED)
+
+
+def _legacy_steps(workout: Workout) -> list[dict[str, Any]]:
+    """Top-level steps as name, minutes and intensity, for readers of the older shape."""
+    out: list[dict[str, Any]] = []
+    for item in workout.steps:
+        seconds: float | None
+        if isinstance(item, Repeat):
+            inner = Workout(workout.name, workout.sport, workout.indoor, (item,))
+            seconds = inner.total_time_s
+            name = f"{item.count}× " + "; ".join(
+                step_text(s, None) for s in item.steps if isinstance(s, Step)
+            )
+            intensity = ""
+        else:
+            seconds = item.duration.value if item.duration.type == "time" else None
+            name = KIND_NAMES[item.kind] + (f": {item.note}" if item.note else "")
+            intensity = target_text(item, absolute_target(item.target, None))
+        minutes = None if not seconds else seconds / 60
+        out.append({"name": name[:200], "duration_min": minutes, "intensity": intensity[:200]})
+    return out
+
+
+def workout_structure(workout: Workout) -> dict[str, Any]:
+    """What the workouts.structure column holds: the structured workout under "workout", and
+    minutes and named steps as the web app reads them."""
+    minutes = workout.total_time_s / 60 or None
+    return {"duration_min": minutes, "steps": _legacy_steps(workout), "workout": workout.to_json()}
+
+
+def stored_workout(structure: dict[str, Any] | None) -> Workout | None:
+    """The structured workout of a stored row; None for rows of the older shape."""
+    data = (structure or {}).get("workout")
+    if data is None:
+        return None
+    try:
+        return parse_workout(data)
+    except BadWorkout:
+        logger.warning("a stored workout no longer validates")
+        return None
+
+
+def workout_result(row: WorkoutRow, *, cached: bool) -> WorkoutResult:
+    """A stored workout row as a plain dataclass."""
+    structure = row.structure or {}
+    steps = tuple(
+        WorkoutStep(
+            name=str(s.get("name", "")),
+            duration_min=None if s.get("duration_min") is None else round(s["duration_min"]),
+            intensity=str(s.get("intensity", "")),
+        )
+        for s in structure.get("steps", [])
+    )
+    minutes = structure.get("duration_min")
+    return WorkoutResult(
+        id=row.id,
+        day=row.day,
+        title=row.title,
+        sport=row.sport,
+        duration_min=None if minutes is None else round(minutes),
+        description=row.description,
+        steps=steps,
+        cached=cached,
+        workout=stored_workout(structure),
+    )
+
+
+def file_stem(name: str) -> str:
+    """A file name from the workout's name that any watch or app takes: 'Tempo_4x1km'."""
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    return "_".join(words)[:MAX_FILE_STEM].strip("_") or "workout"
+
+
+def with_files(
+    result: WorkoutResult, profile: AthleteThresholds | None, *, created: datetime
+) -> WorkoutResult:
+    """The result with its description and files in the athlete's current numbers: a FIT file
+    always, a .zwo too for an indoor ride or run Zwift can hold. Older workouts stay as they are."""
+    workout = result.workout
+    if workout is None:
+        return result
+    stem = file_stem(workout.name)
+    files = [WorkoutFile(f"{stem}.fit", workout_fit_bytes(workout, profile, created=created))]
+    if workout.indoor:
+        with suppress(BadWorkout):  # a swim, or steps without a time: the FIT file alone
+            files.append(WorkoutFile(f"{stem}.zwo", workout_zwo(workout, profile).encode()))
+    return replace(result, description=describe_workout(workout, profile), files=tuple(files))
+
+
 async def store_workout(
-    uow: UnitOfWork, user_id: int, spec: WorkoutSpec, *, day: date, at: datetime
+    uow: UnitOfWork,
+    user_id: int,
+    workout: Workout,
+    *,
+    day: date,
+    at: datetime,
+    profile: AthleteThresholds | None,
 ) -> WorkoutResult:
     """Store the workout for the user's local `day`."""
     row = await uow.coach.add_workout(
         user_id,
         day=day,
-        sport=spec.sport[:32],
-        title=spec.title[:200],
-        description=spec.description,
-        structure=workout_structure(spec),
+        sport=workout.sport,
+        title=workout.name[:200],
+        description=describe_workout(workout, profile),
+        structure=workout_structure(workout),
         source="ai",
         created_at=at,
     )

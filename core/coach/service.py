@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from core.accounts.context import AccountContext, AccountRef, resolve
@@ -32,10 +32,11 @@ from core.coach.plans import (
     WorkoutResult,
     close_plans,
     parse_plan,
-    parse_workout,
     plan_result,
+    read_workout,
     store_plan,
     store_workout,
+    with_files,
     workout_result,
 )
 from core.db.models import ActivityMetrics
@@ -51,6 +52,7 @@ from core.errors import (
 from core.gateways.llm import LLM, ChatMessage, Completion, NotConfiguredLLM, TextDelta
 from core.limits.ai_usage import AIUsageService
 from core.limits.feature_gate import Feature, FeatureGate, Grant, give_back, history_start_of
+from core.training.structured import WORKOUT_RESPONSE_FORMAT
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -58,7 +60,7 @@ T = TypeVar("T")
 CHAT_MAX_TOKENS = 1000
 ANALYSIS_MAX_TOKENS = 1000
 PLAN_MAX_TOKENS = 8000
-WORKOUT_MAX_TOKENS = 1500
+WORKOUT_MAX_TOKENS = 3000  # one structured workout of up to 50 steps as JSON
 MAX_QUESTION_CHARS = 4000
 MAX_GOAL_CHARS = 500
 
@@ -121,11 +123,22 @@ class _Call:
         return completion
 
     async def complete(
-        self, llm: LLM, messages: Sequence[ChatMessage], *, max_tokens: int, json_mode: bool = False
+        self,
+        llm: LLM,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        json_mode: bool = False,
+        response_format: Mapping[str, Any] | None = None,
     ) -> Completion:
         self.begin()
         try:
-            completion = await llm.complete(messages, max_tokens=max_tokens, json_mode=json_mode)
+            completion = await llm.complete(
+                messages,
+                max_tokens=max_tokens,
+                json_mode=json_mode,
+                response_format=response_format,
+            )
         finally:
             self._latency_ms = self.latency_ms
         return self.finish(completion)
@@ -302,27 +315,40 @@ class CoachService:
     # -- workouts -------------------------------------------------------------------------
 
     async def todays_workout(self, account: AccountRef, *, fresh: bool = False) -> WorkoutResult:
-        """Today's workout from current form and the active plan; made once per local day."""
+        """Today's workout from current form and the active plan; made once per local day.
+
+        The model answers with one structured workout (strict JSON schema where the server
+        takes one); an answer that does not validate after the safe repairs is refused and its
+        unit given back. The result carries the FIT file (and a .zwo for indoor sessions), its
+        targets in the athlete's numbers.
+        """
         now = self._clock()
         async with self._uow(readonly=True) as uow:
             acc = await resolve(uow, account, now=now)
             today = local_today(now, acc.timezone)
             existing = None if fresh else await uow.training.workout_on(acc.id, today)
             ctx = None if existing else await load_context(uow, acc, now=now, chat=False)
+        profile = acc.profile
         if existing is not None:
-            return workout_result(existing, cached=True)
+            return with_files(workout_result(existing, cached=True), profile, created=now)
         assert ctx is not None
         messages = workout_messages(ctx)
         async with self._metered(acc, Feature.AI_WORKOUT, "workout") as call:
             completion = await call.complete(
-                self._llm, messages, max_tokens=WORKOUT_MAX_TOKENS, json_mode=True
+                self._llm,
+                messages,
+                max_tokens=WORKOUT_MAX_TOKENS,
+                json_mode=True,
+                response_format=WORKOUT_RESPONSE_FORMAT,
             )
-            spec = parse_workout(completion.text)
-            workout = await self._finish(
+            workout = read_workout(completion.text)
+            made = await self._finish(
                 call,
-                lambda uow: store_workout(uow, acc.id, spec, day=ctx.today, at=self._clock()),
+                lambda uow: store_workout(
+                    uow, acc.id, workout, day=ctx.today, at=self._clock(), profile=profile
+                ),
             )
-        return workout
+        return with_files(made, profile, created=now)
 
     async def workout_for_day(self, user_id: int, day: date) -> WorkoutResult | None:
         """The workout stored for a local day, if any."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import openai
 from openai.types import CompletionUsage
@@ -53,7 +53,11 @@ StreamEvent = TextDelta | Completion
 
 
 class LLM(Protocol):
-    """A chat model: one answer at once, or streamed as deltas then a final Completion."""
+    """A chat model: one answer at once, or streamed as deltas then a final Completion.
+
+    `json_mode` asks for a JSON object; `response_format` (a "json_schema" format) asks for
+    JSON of that schema where the server can hold to one, else for a JSON object.
+    """
 
     model: str
 
@@ -63,6 +67,7 @@ class LLM(Protocol):
         *,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        response_format: Mapping[str, Any] | None = None,
     ) -> Completion: ...
 
     def stream(
@@ -81,6 +86,7 @@ class NotConfiguredLLM:
         *,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        response_format: Mapping[str, Any] | None = None,
     ) -> Completion:
         """Refuse: there is no model."""
         raise _not_configured()
@@ -120,6 +126,7 @@ class OpenAILLM:
         self._timeout_s = timeout_s
         # OpenAI's newer models reject max_tokens; compatible servers mostly know only max_tokens.
         self._legacy_limit = _is_custom_server(base_url)
+        self._schemas = True  # False once the server refused a JSON schema for a JSON object
         self._client = openai.AsyncOpenAI(
             api_key=api_key or PLACEHOLDER_API_KEY,
             base_url=base_url,
@@ -137,22 +144,48 @@ class OpenAILLM:
         *,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        response_format: Mapping[str, Any] | None = None,
     ) -> Completion:
-        """Ask once and return the whole answer."""
+        """Ask once and return the whole answer.
+
+        A server that refuses `response_format` (HTTP 400 or 422) is asked again in JSON mode,
+        and only in JSON mode from then on; the prompt must describe the JSON for that case.
+        """
         # json_object mode needs the word JSON in the prompt; that is the caller's prompt to write.
-        response_format: ResponseFormat | openai.Omit = (
-            {"type": "json_object"} if json_mode else openai.omit
-        )
+        json_object: ResponseFormat = {"type": "json_object"}
+        plain: ResponseFormat | openai.Omit = json_object if json_mode else openai.omit
+        schema = cast("ResponseFormat", dict(response_format)) if response_format else None
         with _translated_errors(self.model):
             async with asyncio.timeout(self._timeout_s):
-                response = await self._client.chat.completions.create(
-                    model=self.model,
-                    messages=_wire(messages),
-                    response_format=response_format,
-                    max_tokens=self._limit(max_tokens, legacy=True),
-                    max_completion_tokens=self._limit(max_tokens, legacy=False),
-                )
+                if schema is None or not self._schemas:
+                    fallback = plain if schema is None else json_object
+                    response = await self._create(messages, max_tokens, fallback)
+                else:
+                    try:
+                        response = await self._create(messages, max_tokens, schema)
+                    except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                        logger.info(
+                            "LLM %s refused a JSON schema (HTTP %s); asking for JSON",
+                            self.model,
+                            exc.status_code,
+                        )
+                        response = await self._create(messages, max_tokens, json_object)
+                        self._schemas = False
         return _completion_of(response, messages, fallback_model=self.model)
+
+    async def _create(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int | None,
+        response_format: ResponseFormat | openai.Omit,
+    ) -> ChatCompletion:
+        return await self._client.chat.completions.create(
+            model=self.model,
+            messages=_wire(messages),
+            response_format=response_format,
+            max_tokens=self._limit(max_tokens, legacy=True),
+            max_completion_tokens=self._limit(max_tokens, legacy=False),
+        )
 
     async def stream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int | None = None

@@ -48,16 +48,18 @@ PLAN = {
 }  # fmt: skip
 
 WORKOUT = {
-    "title": "Tempo & strides",
+    "name": "Tempo & strides",
     "sport": "running",
-    "duration_min": 55,
-    "description": "Builds threshold without digging a hole.",
+    "indoor": False,
     "steps": [
-        {"name": "Warm-up", "duration_min": 15, "intensity": "easy, HR below 140"},
-        {"name": "Tempo", "duration_min": 25, "intensity": "threshold"},
-        "Cool down 15 min",
+        {"kind": "warmup", "duration": {"type": "time", "value": 900},
+         "target": {"type": "hr_zone", "low": 1, "high": 2}, "note": "easy, HR low"},
+        {"kind": "work", "duration": {"type": "time", "value": 1500},
+         "target": {"type": "pace_s_per_km", "low": 265, "high": 275}, "note": None},
+        {"kind": "cooldown", "duration": {"type": "open", "value": None},
+         "target": {"type": "none", "low": None, "high": None}, "note": None},
     ],
-}
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -228,12 +230,12 @@ async def test_bad_plan_json_is_refused_and_not_counted(
 async def test_workout_is_made_once_a_day(harness: BotHarness, openai: FakeOpenAIServer) -> None:
     openai.reply(json.dumps(WORKOUT))
     made = (await harness.texts_after(u.command("workout")))[0]
-    assert "Workout for 25 Nov" in made and "<b>Tempo &amp; strides</b>" in made
-    assert "running · 55 min" in made
-    assert "1. Warm-up · 15 min · easy, HR below 140" in made and "3. Cool down 15 min" in made
+    assert "Workout for 25 Nov" in made and "<b>Tempo &amp; strides (running): 40:00" in made
+    assert "1. Warm-up 15 min @ HR zones 1-2. easy, HR low" in made
+    assert "2. Work 25 min @ 4:25-4:35 /km" in made and "3. Cool-down until you press lap" in made
     again = (await harness.texts_after(u.command("workout")))[0]
     assert "Made earlier today" in again and len(openai.chat_requests) == 1
-    openai.reply(json.dumps({**WORKOUT, "title": "Recovery spin", "sport": "cycling"}))
+    openai.reply(json.dumps({**WORKOUT, "name": "Recovery spin", "sport": "cycling"}))
     fresh = (await harness.texts_after(u.command("workout", "new")))[0]
     assert "Recovery spin" in fresh and len(openai.chat_requests) == 2
     bad = await harness.texts_after(u.command("workout", "tomorrow"))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import LLMEmptyAnswer, LLMError
 from core.gateways.llm import ChatMessage, Completion, StreamEvent, TextDelta
+from tests.fakes.openai_server import SAMPLE_WORKOUT
 
 ReplyFn = Callable[[Sequence[ChatMessage]], str]
 
@@ -21,6 +24,7 @@ class LLMCall:
     max_tokens: int | None
     json_mode: bool
     streamed: bool
+    response_format: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class FakeLLM:
     """Satisfies the LLM protocol.
 
     Scripting calls (reply, fail_next) shape one call each, in the order made; unscripted
-    calls get `default`, a string or a function of the messages.
+    calls get `default`, a string or a function of the messages, except a call asking for the
+    "workout" JSON schema, which gets SAMPLE_WORKOUT.
     """
 
     def __init__(
@@ -68,9 +73,14 @@ class FakeLLM:
         *,
         max_tokens: int | None = None,
         json_mode: bool = False,
+        response_format: Mapping[str, Any] | None = None,
     ) -> Completion:
         """Record the call and answer from the script."""
-        self.calls.append(LLMCall(list(messages), max_tokens, json_mode, streamed=False))
+        call = LLMCall(list(messages), max_tokens, json_mode, False, response_format)
+        self.calls.append(call)
+        schema = (response_format or {}).get("json_schema") or {}
+        if not self._script and schema.get("name") == "workout":
+            return self._completion(messages, json.dumps(SAMPLE_WORKOUT))
         step = self._next(messages)
         if isinstance(step, _Failure):
             raise step.error

@@ -51,8 +51,37 @@ def stream_pieces(text: str) -> list[str]:
     return re.findall(r"\s*\S+|\s+$", text)
 
 
+# What the fake answers when asked for a workout in structured-output mode: an indoor ride.
+SAMPLE_WORKOUT: dict[str, Any] = {
+    "name": "Sweet spot 3x8",
+    "sport": "cycling",
+    "indoor": True,
+    "steps": [
+        {"kind": "warmup", "duration": {"type": "time", "value": 600},
+         "target": {"type": "power_pct_ftp", "low": 50, "high": 70}, "note": "Spin up easy"},
+        {"kind": "repeat", "count": 3, "steps": [
+            {"kind": "work", "duration": {"type": "time", "value": 480},
+             "target": {"type": "power_pct_ftp", "low": 88, "high": 93}, "note": None},
+            {"kind": "recovery", "duration": {"type": "time", "value": 180},
+             "target": {"type": "power_pct_ftp", "low": 50, "high": 55}, "note": None},
+        ]},
+        {"kind": "cooldown", "duration": {"type": "time", "value": 600},
+         "target": {"type": "none", "low": None, "high": None}, "note": None},
+    ],
+}  # fmt: skip
+
+
+def schema_name(body: dict[str, Any]) -> str | None:
+    """The name of the JSON schema a request asked for in structured-output mode, if any."""
+    fmt = body.get("response_format") or {}
+    return (fmt.get("json_schema") or {}).get("name") if fmt.get("type") == "json_schema" else None
+
+
 def echo_reply(body: dict[str, Any]) -> str:
-    """Default answer: echoes the last user message (as JSON in json mode)."""
+    """Default answer: echoes the last user message (as JSON in json mode); a request for the
+    "workout" schema gets SAMPLE_WORKOUT."""
+    if schema_name(body) == "workout":
+        return json.dumps(SAMPLE_WORKOUT)
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
     last = _text_of(users[-1].get("content")) if users else ""
     if (body.get("response_format") or {}).get("type") == "json_object":
@@ -113,6 +142,7 @@ class FakeOpenAIServer:
         self.models = models
         self.default_reply = default_reply
         self.include_usage = True  # False: behave like servers that ignore stream_options
+        self.json_schemas = True  # False: answer 400 to a json_schema response_format
         self.requests: list[RecordedRequest] = []
         self._scripts: deque[_Script] = deque()
         self._ids = count(1)
@@ -157,6 +187,11 @@ class FakeOpenAIServer:
     def chat_requests(self) -> list[dict[str, Any]]:
         """Bodies of the chat completion requests received, in order."""
         return [r.body for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def response_formats(self) -> list[dict[str, Any] | None]:
+        """The response_format of each chat completion request, in order (None: not sent)."""
+        return [b.get("response_format") for b in self.chat_requests]
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -207,6 +242,11 @@ class FakeOpenAIServer:
         body = await self._record(request)
         if (denied := self._unauthorized(request)) is not None:
             return denied
+        if not self.json_schemas and (body.get("response_format") or {}).get("type") == (
+            "json_schema"
+        ):
+            message = "response_format type json_schema is not supported by this server."
+            return web.json_response(error_body(400, message), status=400)
         script = self._scripts.popleft() if self._scripts else _Script()
         if script.hang and not (script.hang_mid_stream and body.get("stream")):
             await self._hold(None)

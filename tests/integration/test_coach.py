@@ -76,12 +76,16 @@ PLAN = {
     ],
 }
 WORKOUT = {
-    "title": "Recovery spin",
+    "name": "Recovery spin",
     "sport": "cycling",
-    "duration_min": 40,
-    "description": "Form is low: keep it easy.",
-    "steps": [{"name": "Spin", "duration_min": 40, "intensity": "Z1"}, "Stretch after"],
-}
+    "indoor": False,
+    "steps": [
+        {"kind": "work", "duration": {"type": "time", "value": 2400},
+         "target": {"type": "hr_zone", "low": 1, "high": 1}, "note": "Form is low: keep it easy."},
+        {"kind": "rest", "duration": {"type": "open", "value": None},
+         "target": {"type": "none", "low": None, "high": None}, "note": "Stretch after"},
+    ],
+}  # fmt: skip
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -599,8 +603,8 @@ async def test_todays_workout_is_made_once_per_local_day(
         False,
     )
     assert [(s.name, s.duration_min) for s in workout.steps] == [
-        ("Spin", 40),
-        ("Stretch after", None),
+        ("Work: Form is low: keep it easy.", 40),
+        ("Rest: Stretch after", None),
     ]
     again = await coach.todays_workout(uid)
     assert (again.id, again.cached) == (workout.id, True)
@@ -615,7 +619,7 @@ async def test_unreadable_workout_refunds(
     container: Container, coach: CoachService, llm: FakeLLM
 ) -> None:
     uid = await _user(container)
-    llm.reply(json.dumps({"title": "No sport or duration"}))
+    llm.reply(json.dumps({"title": "No sport or steps"}))
     with pytest.raises(LLMEmptyAnswer):
         await coach.todays_workout(uid)
     assert await _used(container, uid, Feature.AI_WORKOUT) == 0

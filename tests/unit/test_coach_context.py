@@ -19,7 +19,7 @@ from core.coach.context import (
     trim_history,
     volume_section,
 )
-from core.coach.plans import parse_plan, parse_workout, plan_document, plan_result
+from core.coach.plans import WORKOUT_REFUSED, parse_plan, plan_document, plan_result, read_workout
 from core.db.models import (
     ActivityMetrics,
     AthleteProfile,
@@ -261,20 +261,30 @@ def test_session_days_must_fall_inside_the_plan(day: str) -> None:
         plan_document(spec, TODAY)
 
 
-def test_workout_steps_may_be_plain_sentences() -> None:
-    spec = parse_workout(
-        json.dumps(
-            {
-                "title": "Hills",
-                "sport": "running",
-                "duration_min": 55,
-                "steps": ["Warm up 15 min", {"name": "6x2 min uphill", "intensity": "hard"}],
-            }
-        )
-    )
-    assert [(s.name, s.intensity) for s in spec.steps] == [
-        ("Warm up 15 min", ""),
-        ("6x2 min uphill", "hard"),
-    ]
-    with pytest.raises(LLMEmptyAnswer):
-        parse_workout(json.dumps({"title": "Hills", "sport": "running"}))
+def test_workout_answer_is_repaired_or_refused() -> None:
+    fenced = json.dumps(
+        {
+            "name": "Hills",
+            "sport": "Run",
+            "indoor": "false",
+            "steps": [
+                {"kind": "Warm-up", "duration": {"type": "time", "value": "900"},
+                 "target": {"type": "zone", "low": "Z1", "high": "Z2"}, "note": None},
+                {"kind": "repeat", "count": 6, "steps": [
+                    {"kind": "work", "duration": {"type": "time", "value": 120},
+                     "target": {"type": "hr_pct_lthr", "low": 0.95, "high": 1.0}, "note": None},
+                ]},
+            ],
+        }
+    )  # fmt: skip
+    workout = read_workout(f"```json\n{fenced}\n```")
+    assert (workout.name, workout.sport, workout.indoor) == ("Hills", "running", False)
+    assert [s.kind for s in workout.expanded()] == ["warmup"] + ["work"] * 6
+    assert workout.expanded()[1].target.low == 95
+    for answer in (
+        "Warm up 15 min, then 6x2 min uphill.",
+        json.dumps({"title": "Hills", "sport": "running", "duration_min": 55, "steps": ["Run"]}),
+    ):
+        with pytest.raises(LLMEmptyAnswer) as refused:
+            read_workout(answer)
+        assert refused.value.message == WORKOUT_REFUSED
