@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     database_url: str = "sqlite+aiosqlite:///./data/trainbot.db"
     redis_url: str | None = None
+    # Put before every Redis key the bot writes: several bots (or test runs) on one Redis.
+    redis_prefix: str = ""
     credentials_keys: str | None = None
     data_dir: str = "./data"
 

@@ -12,12 +12,20 @@ import pytest
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.db.engine import make_engine
+from core.db.scope import system_scope
 from core.gateways.cipher import Cipher, new_key
 from tests import db
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
 
 BACKENDS = ["sqlite", "postgres"]
+# Set: the PostgreSQL tests connect as a plain role under row-level security (as the bot does
+# in production) instead of the superuser, each test in system scope unless it sets its own.
+APP_ROLE_ENV = "TEST_POSTGRES_AS_APP_ROLE"
+
+
+def as_app_role() -> bool:
+    return bool(os.environ.get(APP_ROLE_ENV))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,8 +46,25 @@ def pg_session_url() -> Iterator[str | None]:
         return
     url = asyncio.run(db.create_pg_database())
     asyncio.run(db.migrate_url(url))
-    yield url
+    if not as_app_role():
+        yield url
+        asyncio.run(db.drop_pg_database(url))
+        return
+    role_url = asyncio.run(db.create_app_role(url))
+    yield role_url
     asyncio.run(db.drop_pg_database(url))
+    asyncio.run(db.drop_app_role(role_url))
+
+
+@pytest.fixture(autouse=True)
+def _system_scope_as_app_role(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With APP_ROLE_ENV, a test's own set-up and checks span users: system scope (the RLS
+    tests set their scopes themselves)."""
+    if not as_app_role() or "rls" in request.node.name:
+        yield
+        return
+    with system_scope():
+        yield
 
 
 @pytest.fixture(params=BACKENDS)
@@ -56,7 +81,7 @@ async def db_url(
     if backend == "sqlite":
         return db.copy_sqlite(sqlite_template, tmp_path)
     assert pg_session_url is not None
-    engine = make_engine(pg_session_url)
+    engine = make_engine(db.admin_url_of(pg_session_url))
     try:
         await db.truncate_all(engine)
     finally:

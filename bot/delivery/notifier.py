@@ -1,21 +1,27 @@
 """Pushes to Telegram under its limits: a global rate, one message per chat per second, flood waits.
 
-A push is rendered from its kind and data when it is read for sending (bot.views.notify), and
-marked sent only after Telegram accepted it. The send and that mark run shielded
+Every worker sends: a flush claims pending pushes page by page (core.notify.outbox), renews
+its claims while it works and gives back what it leaves unsent, so several workers share one
+morning and none sends a push another holds. With REDIS_URL the global rate (PUSH_RATE_PER_S)
+is one budget shared by every worker; without it each process keeps its own.
+
+A push is rendered from its kind and data when it is claimed for sending (bot.views.notify),
+and marked sent only after Telegram accepted it. The send and that mark run shielded
 from cancellation, and a cancelled flush waits for the sends already on the wire, so stopping
 the worker loses nothing and sends nothing twice; a hard crash can at most re-send the few
-messages in flight.
+messages in flight (another worker takes the dead one's claims when their lease lapses).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -30,6 +36,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from bot.views.common import split_text
 from bot.views.notify import Rendered, render_push
 from core.bootstrap import Container
+from core.db.scope import system_scope
 from core.notify.outbox import PendingPush, PushService
 
 logger = logging.getLogger(__name__)
@@ -40,6 +47,8 @@ CAPTION_LIMIT = 1024
 # 429s from this many different chats within a second mean the bot as a whole is too fast.
 GLOBAL_FLOOD_CHATS = 3
 GLOBAL_FLOOD_WINDOW_S = 1.0
+SENDER_IDLE_S = 2.0  # a sender that found nothing to claim looks again after this long
+RATE_KEY = "trainbot:push-rate"  # Redis keys of the shared rate (and ":pause" for flood waits)
 
 
 @dataclass
@@ -101,6 +110,14 @@ class _Run:
         return job
 
 
+class RateLimiter(Protocol):
+    """The bot's global send rate: wait for a slot; stop everything for a flood wait."""
+
+    async def acquire(self) -> None: ...
+    def pause(self, seconds: float) -> None: ...
+    async def close(self) -> None: ...
+
+
 class TokenBucket:
     """Global send rate with a small burst; each caller reserves its own slot (no herd)."""
 
@@ -127,6 +144,95 @@ class TokenBucket:
         self._paused_until = max(self._paused_until, until)
         self._tat = max(self._tat, self._paused_until + self._tolerance)
 
+    async def close(self) -> None:
+        return None
+
+
+# GCRA on Redis's own clock (microseconds), so every worker on every host draws on one budget:
+# KEYS[1] holds the theoretical arrival time of the next send, KEYS[2] the end of a flood wait.
+# ARGV: interval, tolerance (burst), and a pause to begin now (0: none). Returns the wait.
+_GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local pause = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if pause > 0 then
+  paused = math.max(paused, now + pause)
+  redis.call('SET', KEYS[2], string.format('%.0f', paused), 'PX', math.ceil(pause / 1000) + 1000)
+  tat = math.max(tat, paused + tolerance)
+  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
+  return 0
+end
+local slot = math.max(now, tat - tolerance, paused)
+tat = math.max(tat, slot) + interval
+redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000) + 1000)
+return slot - now
+"""
+
+
+class RedisRateLimiter:
+    """The TokenBucket's rule kept in Redis: one budget for every sender of the bot.
+
+    Each acquire reserves the next slot in one script call and sleeps until it. When Redis
+    cannot be reached the process falls back to its own bucket (Telegram's 429s then keep
+    the bot in line) and logs it.
+    """
+
+    def __init__(
+        self, redis_url: str, rate_per_s: float, burst: float | None = None, *, key: str = RATE_KEY
+    ) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(redis_url)
+        self._keys = [key, key + ":pause"]
+        interval = 1.0 / rate_per_s
+        tolerance = (max(1.0, burst or rate_per_s / 10) - 1) * interval
+        self._interval_us = max(1, round(interval * 1e6))
+        self._tolerance_us = round(tolerance * 1e6)
+        self._script = self._redis.register_script(_GCRA)
+        self._local = TokenBucket(rate_per_s, burst)
+        self._degraded = False
+        self._pauses: set[asyncio.Task[Any]] = set()
+
+    async def acquire(self) -> None:
+        try:
+            wait_us = int(
+                await self._script(self._keys, [self._interval_us, self._tolerance_us, 0])
+            )
+        except Exception as exc:  # Redis down: keep sending, under this process's own limit
+            if not self._degraded:
+                logger.warning("shared push rate unavailable (%s); using this worker's own",
+                               type(exc).__name__)  # fmt: skip
+                self._degraded = True
+            await self._local.acquire()
+            return
+        if self._degraded:
+            logger.info("shared push rate available again")
+            self._degraded = False
+        if wait_us > 0:
+            await asyncio.sleep(wait_us / 1e6)
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said slow down: every worker waits `seconds`."""
+        self._local.pause(seconds)
+        task = asyncio.ensure_future(self._pause(seconds))
+        self._pauses.add(task)
+        task.add_done_callback(self._pauses.discard)
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            pause_us = max(1, round(seconds * 1e6))
+            await self._script(self._keys, [self._interval_us, self._tolerance_us, pause_us])
+        except Exception:
+            logger.warning("could not share a flood wait through Redis", exc_info=True)
+
+    async def close(self) -> None:
+        await asyncio.gather(*self._pauses, return_exceptions=True)
+        await self._redis.aclose()
+
 
 class Notifier:
     """Sends pushes: direct ones at once, and the outbox on flush."""
@@ -141,11 +247,12 @@ class Notifier:
         concurrency: int = 32,
         burst: float | None = None,
         render: Callable[[PendingPush], Rendered] = render_push,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._bot = bot
         self._pushes = pushes
         self._render = render
-        self._bucket = TokenBucket(rate_per_s, burst)
+        self._bucket: RateLimiter = limiter or TokenBucket(rate_per_s, burst)
         self._chat_interval = per_chat_interval_s
         self._concurrency = max(1, concurrency)
         self._chat_next: dict[int, float] = {}
@@ -198,8 +305,9 @@ class Notifier:
         A worker never waits for a busy chat: it holds that chat's push back and takes the next
         one. Held pushes go out in later passes of this flush, each chat's in their order.
         """
-        async with self._flush_lock:
+        async with self._flush_lock, system_scope():  # the outbox spans users
             run = _Run(FlushResult())
+            renewing = asyncio.create_task(self._renew_claims())
             try:
                 await self._pass(run, partial(self._produce, limit=limit), first=True)
                 while run.later:
@@ -209,7 +317,10 @@ class Notifier:
                 await asyncio.gather(*self._inflight, return_exceptions=True)
                 raise
             finally:
+                renewing.cancel()
+                await asyncio.gather(renewing, return_exceptions=True)
                 self._prune()
+                await asyncio.shield(self._release_claims())
             result = run.result
             if result.sent or result.blocked or result.failed:
                 logger.info("pushes flushed: %s", result)
@@ -237,17 +348,51 @@ class Notifier:
             raise
 
     async def _produce(self, queue: _Queue, limit: int | None) -> None:
-        after: tuple[int, int] | None = None
+        """Claim a page whenever the queue has room for it: the claims this sender holds
+        unsent stay about two pages, what another worker waits for if this one dies."""
         taken = 0
         while limit is None or taken < limit:
             size = PAGE if limit is None else min(PAGE, limit - taken)
-            page = await self._pushes.pending(size, after=after)
+            page = await self._pushes.claim(size)
             for push in page:
                 await queue.put(self._job(push))
             taken += len(page)
             if len(page) < size:
                 return
-            after = page[-1].cursor
+
+    async def _renew_claims(self) -> None:
+        """While a flush runs, its claims stay its own (a third of the lease between renewals)."""
+        every = self._pushes.lease_s / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self._pushes.renew_claims()
+            except Exception:  # the next renewal may pass; the lease has room for two misses
+                logger.warning("push claims could not be renewed", exc_info=True)
+
+    async def _release_claims(self) -> None:
+        try:
+            await self._pushes.release_claims()
+        except Exception:  # they lapse by themselves at the end of the lease
+            logger.warning("push claims could not be given back", exc_info=True)
+
+    async def run(self, stopping: asyncio.Event, *, idle_s: float = SENDER_IDLE_S) -> None:
+        """Send the outbox until `stopping` is set: flush, and after a flush that found
+        nothing look again `idle_s` later. Cancel it to stop at once (see flush)."""
+        while not stopping.is_set():
+            try:
+                result = await self.flush()
+                busy = bool(result.sent or result.blocked or result.failed or result.deferred)
+            except Exception:
+                logger.exception("push flush failed")
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), idle_s)
+
+    async def close(self) -> None:
+        """Let go of the shared rate's connection."""
+        await self._bucket.close()
 
     def _job(self, push: PendingPush) -> _Job:
         """The push rendered now, in its reader's current units and zone."""
@@ -416,6 +561,12 @@ def _push_parts(message: Rendered) -> list[_Part]:
 
 
 def make_notifier(container: Container, bot: Bot) -> Notifier:
-    """The notifier for this build, at settings.push_rate_per_s."""
-    pushes = container.services.pushes
-    return Notifier(bot, pushes, rate_per_s=container.settings.push_rate_per_s)
+    """The notifier for this build, at settings.push_rate_per_s: shared by every worker
+    through Redis when REDIS_URL is set."""
+    settings = container.settings
+    rate = settings.push_rate_per_s
+    limiter = None
+    if settings.redis_url:
+        key = settings.redis_prefix + RATE_KEY
+        limiter = RedisRateLimiter(settings.redis_url, rate, key=key)
+    return Notifier(bot, container.services.pushes, rate_per_s=rate, limiter=limiter)

@@ -33,6 +33,9 @@ MENU_BUTTON_TEXT = "Dashboard"
 # Updates handled at once, by polling and by the webhook alike: a burst waits in Telegram's
 # queue instead of piling up on the database pool (SQLite has one connection) until it times out.
 UPDATE_CONCURRENCY = 64
+# Updates Telegram keeps in flight to the webhook (its maximum): each is answered only once
+# handled, so a coach reply streaming for a minute holds one of them that long.
+WEBHOOK_MAX_CONNECTIONS = 100
 # HTTP requests other than updates (the API, Stripe) get this long to finish at shutdown.
 REQUESTS_GRACE_S = 30
 
@@ -81,7 +84,7 @@ async def start(settings: Settings, mode: str) -> None:
                 "No TELEGRAM_BOT_TOKEN set: opening the local console. To go live, put the token "
                 "from @BotFather into .env as TELEGRAM_BOT_TOKEN=... and run `make run` again.\n"
             )
-        await run_console(settings)
+        await run_console(settings, web_port=settings.port)
         return
     container = await prepare(settings)
     try:
@@ -136,11 +139,15 @@ async def run_web(container: Container) -> None:
         )
     bot = make_bot(settings)
     dp = build_dispatcher(container, bot_username=None)
+    shared = await _share_across_instances(container)
     with _on_sigterm() as stopping:
         try:
             me = await bot.get_me()
             dp["bot_username"] = me.username
-            server = AppServer(make_web_app(container, dp, bot), port=settings.port)
+            app = make_web_app(container, dp, bot)
+            if shared is not None:
+                app.state.ledger = shared.ledger
+            server = AppServer(app, port=settings.port)
             try:
                 await server.start()  # listening before Telegram is told to deliver here
                 await set_commands(bot)
@@ -149,6 +156,7 @@ async def run_web(container: Container) -> None:
                     url=settings.webhook_url.rstrip("/") + WEBHOOK_PATH,
                     secret_token=settings.webhook_secret,
                     allowed_updates=dp.resolve_used_update_types(),
+                    max_connections=WEBHOOK_MAX_CONNECTIONS,
                 )
                 if await _until(stopping, server):
                     logger.info("SIGTERM: stopping the web server")
@@ -156,6 +164,38 @@ async def run_web(container: Container) -> None:
                 await server.stop()
         finally:
             await bot.session.close()
+            if shared is not None:
+                await shared.close()
+
+
+class _Shared:
+    """What several web instances share through Redis: the ledger of handled updates and the
+    relay of Garmin codes to the instance holding the sign-in."""
+
+    def __init__(self, redis: Any, prefix: str) -> None:
+        from bot.web.telegram_webhook import RedisLedger
+        from core.gateways.garmin.pending import RedisMfaRelay
+
+        self.redis = redis
+        self.ledger = RedisLedger(redis, prefix=prefix)
+        self.relay = RedisMfaRelay(redis, prefix=prefix)
+
+    async def close(self) -> None:
+        await self.relay.close()
+        await self.ledger.close()
+        await self.redis.aclose()
+
+
+async def _share_across_instances(container: Container) -> _Shared | None:
+    """With REDIS_URL: update_ids and Garmin codes go through Redis; without, one process."""
+    settings = container.settings
+    if not settings.redis_url:
+        return None
+    from redis.asyncio import Redis
+
+    shared = _Shared(Redis.from_url(settings.redis_url), settings.redis_prefix)
+    container.services.garmin_link.use_relay(shared.relay)
+    return shared
 
 
 @contextlib.contextmanager
@@ -182,26 +222,42 @@ async def _until(stopping: asyncio.Event, server: AppServer) -> bool:
 
 
 async def run_worker(container: Container) -> None:
-    """The scheduler alone."""
+    """The scheduler, on the one worker holding its lock, and a push sender on every worker
+    (they claim pushes row by row); stops cleanly on SIGTERM."""
+    from bot.delivery.notifier import make_notifier
+
     bot = make_bot(container.settings)
-    scheduler = _make_scheduler(container, bot)
+    notifier = make_notifier(container, bot)
+    scheduler = _make_scheduler(container, bot, notifier)
     if scheduler is None:
-        logger.warning("no scheduled jobs in this build; the worker has nothing to do")
-        return
-    try:
-        await scheduler.start()
-        await asyncio.Event().wait()
-    finally:
-        await scheduler.stop()
-        await bot.session.close()
+        logger.warning("no scheduled jobs in this build; this worker only sends pushes")
+    with _on_sigterm() as stopping:
+        sender: asyncio.Task[None] | None = None
+        try:
+            if scheduler is not None:
+                await scheduler.start()
+            sender = asyncio.create_task(notifier.run(stopping))
+            signalled = asyncio.ensure_future(stopping.wait())
+            await asyncio.wait({sender, signalled}, return_when=asyncio.FIRST_COMPLETED)
+            signalled.cancel()
+            if stopping.is_set():
+                logger.info("SIGTERM: stopping the worker")
+        finally:
+            if sender is not None:  # sends on the wire finish and are marked, claims go back
+                sender.cancel()
+                await asyncio.gather(sender, return_exceptions=True)
+            if scheduler is not None:
+                await scheduler.stop()
+            await notifier.close()
+            await bot.session.close()
 
 
-def _make_scheduler(container: Container, bot: Bot) -> Any:
+def _make_scheduler(container: Container, bot: Bot, notifier: Any = None) -> Any:
     try:
         from bot.runtime.jobs import Scheduler
     except ModuleNotFoundError:
         return None
-    return Scheduler(container, bot)
+    return Scheduler(container, bot, notifier=notifier)
 
 
 def make_web_app(
@@ -278,10 +334,16 @@ class AppServer(uvicorn.Server):
         self._listening.set()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        from bot.web.app import begin_closing
+        from bot.web.app import begin_closing, drain
 
         begin_closing(self.app)  # updates waiting for a slot are answered before the drain
-        await super().shutdown(sockets=sockets)
+        # Updates are answered once handled: they get the drain's time to finish while the
+        # server waits for their requests, and what is cancelled then is answered 503.
+        draining = asyncio.ensure_future(drain(self.app))
+        try:
+            await super().shutdown(sockets=sockets)
+        finally:
+            await draining
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

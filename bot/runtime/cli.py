@@ -33,6 +33,36 @@ async def _db(settings: Settings, action: str) -> None:
         await engine.dispose()
 
 
+async def _db_copy(args: argparse.Namespace) -> None:
+    from core.db.copy import TableCopy, copy_database
+
+    if not args.source or not args.target:
+        raise AppError("db copy needs --from URL and --to URL.")
+    print(
+        "Stop the bot first (every run, web and worker process): "
+        "rows it writes during the copy would not reach the target.",
+        flush=True,
+    )
+
+    def shown(t: TableCopy) -> None:
+        line = f"  {t.table:<22} {t.rows:>9} rows copied, checksum ok ({t.checksum[:12]})"
+        print(line, flush=True)
+
+    r = await copy_database(
+        args.source, args.target, force=args.force, batch_size=args.batch, on_table=shown
+    )
+    replaced = f", replacing its {r.replaced_users} users" if r.replaced_users else ""
+    print(
+        f"Copied {r.rows} rows in {len(r.tables)} tables from {r.source} to {r.target}{replaced} "
+        f"in {r.seconds:.1f} s at revision {r.revision}: counts and checksums match, "
+        "id sequences continue after the copied rows."
+    )
+    print(
+        "Next: carry DATA_DIR/credentials.key into CREDENTIALS_KEYS (and DATA_DIR/session.key "
+        "into SESSION_SECRET), point DATABASE_URL at the target, start the bot."
+    )
+
+
 async def _keys_rotate(settings: Settings) -> None:
     from core.bootstrap import build
     from core.garmin.keys import rotate_all
@@ -53,7 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("worker", help="the scheduler alone")
     sub.add_parser("console", help="chat with the bot in this terminal")
     db = sub.add_parser("db", help="database schema")
-    db.add_argument("action", choices=["upgrade", "current", "downgrade"])
+    db.add_argument("action", choices=["upgrade", "current", "downgrade", "copy"])
+    db.add_argument("--from", dest="source", metavar="URL", help="copy: the bot database to read")
+    db.add_argument("--to", dest="target", metavar="URL", help="copy: the database to fill")
+    db.add_argument("--force", action="store_true", help="copy: replace a target that has users")
+    db.add_argument("--batch", type=int, default=1000, metavar="N", help="copy: rows per batch")
     keys = sub.add_parser("keys", help="credential encryption keys")
     keys.add_argument("action", choices=["new", "rotate"])
     return p
@@ -70,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             print(new_key())
             return 0
         job: Callable[[], Awaitable[None]]
-        if args.command == "db":
+        if args.command == "db" and args.action == "copy":
+            job = lambda: _db_copy(args)  # noqa: E731
+        elif args.command == "db":
             job = lambda: _db(settings, args.action)  # noqa: E731
         elif args.command == "keys":
             job = lambda: _keys_rotate(settings)  # noqa: E731

@@ -52,19 +52,23 @@ def commands_handled() -> set[str]:
     return {c for m in handler_modules() for c in getattr(m, "COMMANDS", [])}
 
 
-def make_storage(redis_url: str | None) -> tuple[BaseStorage, BaseEventIsolation | None]:
-    """Memory by default; Redis (shared by every web instance) when REDIS_URL is set."""
+def make_storage(
+    redis_url: str | None, prefix: str = ""
+) -> tuple[BaseStorage, BaseEventIsolation | None]:
+    """Memory by default; Redis (shared by every web instance) when REDIS_URL is set, its keys
+    under REDIS_PREFIX."""
     if not redis_url:
         return MemoryStorage(), None
-    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+    from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
 
-    storage = RedisStorage.from_url(redis_url)
-    return storage, RedisEventIsolation(redis=storage.redis)
+    keys = DefaultKeyBuilder(prefix=f"{prefix}fsm")
+    storage = RedisStorage.from_url(redis_url, key_builder=keys)
+    return storage, RedisEventIsolation(redis=storage.redis, key_builder=keys)
 
 
 def build_dispatcher(container: Container, **extra: Any) -> Dispatcher:
     """The whole bot, wired to the container's services."""
-    storage, isolation = make_storage(container.settings.redis_url)
+    storage, isolation = make_storage(container.settings.redis_url, container.settings.redis_prefix)
     services = container.services.as_workflow_data()
     dp = Dispatcher(storage=storage, events_isolation=isolation, **services, **extra)
     dp.update.outer_middleware(PrivateChatsOnly())  # before any account is made for a chat

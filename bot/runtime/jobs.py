@@ -2,7 +2,9 @@
 
 A tick enqueues the morning summaries that are due, flushes the push outbox, confirms what
 Telegram accepted, then runs the due Garmin syncs (priority users first, a bounded number at
-once) and flushes again. Only the worker holding the scheduler lock does any of it.
+once) and flushes again. Only the worker holding the scheduler lock does any of it; every
+worker tries to take the lock on every tick, so a standby leads within one tick of the
+leader's death. (Pushes go out from every worker: see bot.delivery.notifier.)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from core.bootstrap import Container
 from core.clock import Clock, utcnow
 from core.db.scheduler_lock import SchedulerLock, make_lock
+from core.db.scope import system_scope
 from core.notify.daily_summary import DueSummary
 
 logger = logging.getLogger(__name__)
@@ -64,10 +67,12 @@ class Scheduler:
         self._container = container
         self._clock = clock
         self._notifier = notifier if notifier is not None else _default_notifier(container, bot)
+        self._owns_notifier = notifier is None  # then stop() closes it
         self._lock = lock or make_lock(container.engine, container.settings.data_dir)
         self._sync = container.services.garmin_sync
         self._summary = container.services.daily_summary
         self._aps: AsyncIOScheduler | None = None
+        self._ticking: asyncio.Task[Any] | None = None
 
     async def start(self) -> None:
         """Tick now and then every minute (a slow tick makes the next one wait, never pile up)."""
@@ -79,19 +84,35 @@ class Scheduler:
         self._aps.start()
 
     async def stop(self) -> None:
+        """No more ticks; a tick under way is cancelled and has wound down (its sends on the
+        wire finished and marked) before the lock is let go."""
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
+        ticking, self._ticking = self._ticking, None
+        if ticking is not None and not ticking.done():
+            ticking.cancel()
+            await asyncio.gather(ticking, return_exceptions=True)
         await self._lock.release()
+        close = getattr(self._notifier, "close", None)
+        if self._owns_notifier and close is not None:
+            await close()
 
     async def _run_tick(self) -> None:
+        self._ticking = asyncio.current_task()
         try:
             await self.tick(self._clock())
+        except asyncio.CancelledError:  # stop(): the worker is going away, nothing failed
+            logger.info("scheduler tick stopped")
         except Exception:
             logger.exception("scheduler tick failed")
 
     async def tick(self, now: datetime) -> TickResult:
         """Everything due at `now`; does nothing unless this worker holds the lock."""
+        async with system_scope():  # due work spans users
+            return await self._tick(now)
+
+    async def _tick(self, now: datetime) -> TickResult:
         if not await self._lock.acquire():
             logger.debug("another worker is active; waiting")
             return TickResult(active=False)

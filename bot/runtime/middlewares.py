@@ -13,6 +13,7 @@ from aiogram.types import Chat, Message, MessageEntity, TelegramObject, Update, 
 
 from bot.views.common import private_only_text
 from core.accounts.service import AccountService
+from core.db.scope import system_scope, user_scope
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +98,15 @@ class AccountMiddleware(BaseMiddleware):
         if isinstance(event, Update) and event.my_chat_member is not None:
             # The bot's own membership (added, blocked) is nobody writing to it.
             return await handler(event, data)
-        data["account"] = await self.accounts.get_or_create(
-            chat_id,
-            telegram_user_id=user.id if user else None,
-            first_name=user.first_name if user else None,
-            username=user.username if user else None,
-            language=user.language_code if user else None,
-        )
-        return await handler(event, data)
+        # Finding or creating the account comes before its user is known: system scope. The
+        # rest of the update sees only this user's rows (row-level security on PostgreSQL).
+        with system_scope():
+            data["account"] = account = await self.accounts.get_or_create(
+                chat_id,
+                telegram_user_id=user.id if user else None,
+                first_name=user.first_name if user else None,
+                username=user.username if user else None,
+                language=user.language_code if user else None,
+            )
+        with user_scope(account.id):
+            return await handler(event, data)

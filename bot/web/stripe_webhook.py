@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bot.web.deps import WEBHOOK_MAX_BODY
 from core.billing.service import BillingService, Change
+from core.db.scope import system_scope
 from core.errors import BadWebhook, PaymentsError, PaymentsNotConfigured
 from core.gateways.payments import Payments
 from core.notify.kinds import PLAN_CHANGE
@@ -64,13 +65,16 @@ class StripeWebhook:
         except PaymentsNotConfigured:
             logger.warning("Stripe webhook received but Stripe is not configured")
             return _status(503, "payments are not configured")
-        try:
-            change = await self._billing.handle_event(event)
-        except (PaymentsError, PaymentsNotConfigured) as exc:
-            logger.warning("Stripe event %s (%s) deferred: %s", event.id, event.type, exc.message)
-            return _status(503, "try again later")
-        if change is not None and change.kind in NOTIFIED:
-            await self._enqueue(self._pushes, change, f"billing:{event.id}")
+        with system_scope():  # an event names its user by Stripe's ids: found in the event
+            try:
+                change = await self._billing.handle_event(event)
+            except (PaymentsError, PaymentsNotConfigured) as exc:
+                logger.warning(
+                    "Stripe event %s (%s) deferred: %s", event.id, event.type, exc.message
+                )
+                return _status(503, "try again later")
+            if change is not None and change.kind in NOTIFIED:
+                await self._enqueue(self._pushes, change, f"billing:{event.id}")
         return Response(_RECEIVED, media_type="application/json")
 
     async def _enqueue(self, pushes: PushService, change: Change, dedup_key: str) -> None:

@@ -1,14 +1,24 @@
-"""POST /telegram/webhook: check the secret, take a slot, answer, handle the update in the
-background; at shutdown, turn waiting updates away and drain the running ones."""
+"""POST /telegram/webhook: check the secret, take a slot, handle the update once, then answer;
+at shutdown, turn waiting updates away and drain the running ones.
+
+Telegram is the queue: an update is acknowledged (2xx) only after it was handled, so an
+instance that dies mid-update leaves it unacknowledged and Telegram delivers it again, to any
+instance. A ledger of update_ids (Redis with several instances, memory with one) makes that
+redelivery, or a second delivery while the first still runs, a no-op: each update is handled by
+one instance once. See the README's "Several web instances" for the trade-off.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
-from collections import deque
-from typing import Any
+import time
+import uuid
+from collections import OrderedDict, deque
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
@@ -18,6 +28,9 @@ from pydantic import ValidationError
 
 from bot.web.deps import WEBHOOK_MAX_BODY
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
@@ -26,6 +39,129 @@ WEBHOOK_PATH = "/telegram/webhook"
 DRAIN_TIMEOUT_S = 30.0
 CANCEL_GRACE_S = 5.0
 _OK = b'{"ok":true}'
+# Handled update_ids are remembered this long: Telegram gives up redelivering well before.
+HANDLED_TTL_S = 24 * 3600
+# An instance handling an update holds it by a lease it renews; one that died lets it go
+# within LEASE_S, and the redelivery is handled elsewhere.
+LEASE_S = 20.0
+RENEW_EVERY_S = 5.0
+# A delivery of an update another instance is handling waits this long for it to end (then
+# 200 if it did, else 503 and Telegram tries again later).
+BUSY_WAIT_S = 25.0
+BUSY_POLL_S = 0.25
+MEMORY_LEDGER_MAX = 200_000
+
+Claim = str | Literal[False, True]  # a token: ours to handle; True: handled; False: busy
+
+
+class UpdateLedger(Protocol):
+    """Which update_ids were handled, and which are being handled right now."""
+
+    async def claim(self, update_id: int) -> Claim:
+        """A token when this delivery is to handle it, True if it was handled, False if
+        another delivery is handling it now."""
+        ...
+
+    async def done(self, update_id: int, token: str) -> None: ...
+
+    async def release(self, update_id: int, token: str) -> None:
+        """Let go without having handled it: the next delivery handles it."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryLedger:
+    """One process: update_ids in memory, bounded, forgotten after HANDLED_TTL_S."""
+
+    def __init__(self, ttl_s: float = HANDLED_TTL_S, max_entries: int = MEMORY_LEDGER_MAX) -> None:
+        self._ttl_s, self._max = ttl_s, max_entries
+        self._done: OrderedDict[int, float] = OrderedDict()
+        self._busy: set[int] = set()
+
+    async def claim(self, update_id: int) -> Claim:
+        now = time.monotonic()
+        while self._done and next(iter(self._done.values())) <= now:
+            self._done.popitem(last=False)
+        if update_id in self._done:
+            return True
+        if update_id in self._busy:
+            return False
+        self._busy.add(update_id)
+        return "memory"
+
+    async def done(self, update_id: int, token: str) -> None:
+        self._busy.discard(update_id)
+        self._done[update_id] = time.monotonic() + self._ttl_s
+        while len(self._done) > self._max:
+            self._done.popitem(last=False)
+
+    async def release(self, update_id: int, token: str) -> None:
+        self._busy.discard(update_id)
+
+    async def close(self) -> None:
+        return None
+
+
+# Renew or drop a lease only while it is still ours.
+_RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"""
+_DROP = """if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1]) end return 0"""
+_DONE = b"done"
+
+
+class RedisLedger:
+    """Several instances: `<prefix>trainbot:update:<id>` holds a lease token while an instance
+    handles the update (SET NX PX, renewed), then "done" for HANDLED_TTL_S."""
+
+    def __init__(self, redis: Redis, *, prefix: str = "") -> None:
+        self._redis = redis
+        self._prefix = f"{prefix}trainbot:update:"
+        self._held: dict[int, str] = {}
+        self._renewer: asyncio.Task[None] | None = None
+        self._renew = redis.register_script(_RENEW)
+        self._drop = redis.register_script(_DROP)
+
+    async def claim(self, update_id: int) -> Claim:
+        name = f"{self._prefix}{update_id}"
+        token = uuid.uuid4().hex
+        if await self._redis.set(name, token, nx=True, px=int(LEASE_S * 1000)):
+            self._held[update_id] = token
+            if self._renewer is None or self._renewer.done():
+                self._renewer = asyncio.create_task(self._renew_leases())
+            return token
+        return await self._redis.get(name) == _DONE
+
+    async def done(self, update_id: int, token: str) -> None:
+        self._held.pop(update_id, None)
+        await self._redis.set(f"{self._prefix}{update_id}", _DONE, ex=HANDLED_TTL_S)
+
+    async def release(self, update_id: int, token: str) -> None:
+        self._held.pop(update_id, None)
+        await self._drop(keys=[f"{self._prefix}{update_id}"], args=[token])
+
+    async def close(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+
+    async def _renew_leases(self) -> None:
+        lease_ms = int(LEASE_S * 1000)
+        while self._held:
+            await asyncio.sleep(RENEW_EVERY_S)
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for update_id, token in list(self._held.items()):
+                        await self._renew(
+                            keys=[f"{self._prefix}{update_id}"],
+                            args=[token, lease_ms],
+                            client=pipe,
+                        )
+                    await pipe.execute()
+            except Exception:  # Redis away for a moment: the next round tries again
+                logger.warning("renewing update leases failed", exc_info=True)
 
 
 class Slots:
@@ -87,7 +223,7 @@ def telegram_router() -> APIRouter:
 
 
 async def telegram_webhook(request: Request) -> Response:
-    """Check the secret, parse the update, take a slot, answer, handle it in the background."""
+    """Check the secret, parse the update, take a slot, handle it (once), answer."""
     state = request.app.state
     expected = state.container.settings.webhook_secret or ""
     given = request.headers.get("x-telegram-bot-api-secret-token", "")
@@ -105,8 +241,19 @@ async def telegram_webhook(request: Request) -> Response:
     if not await state.slots.take():
         # Shutting down: not handled here, so Telegram delivers it again to the next instance.
         return JSONResponse({"error": "shutting down"}, status_code=503)
-    # Answering before the handler runs prevents a redelivery storm while the coach writes.
-    _start(request.app, update)
+    # Answered only once handled: the handling runs in a task of its own, which a request
+    # that goes away (Telegram timed out) does not cancel and the drain waits for.
+    task = _start(request.app, update)
+    try:
+        handled = await asyncio.shield(task)
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # the request itself is cancelled; the task runs on
+        handled = False  # cancelled by the drain: not handled, deliver it again
+    if not handled:
+        # Another instance is still handling it, or this one stopped: Telegram tries again.
+        return JSONResponse({"error": "not handled yet"}, status_code=503)
     return Response(_OK, media_type="application/json")
 
 
@@ -134,15 +281,51 @@ def _parse(body: bytes, bot: Bot) -> Update | None:
         return None
 
 
-def _start(app: FastAPI, update: Update) -> None:
+def ledger(app: FastAPI) -> UpdateLedger:
+    """The app's ledger of update_ids: set by the process (Redis), else one in memory."""
+    state = app.state
+    found: UpdateLedger | None = getattr(state, "ledger", None)
+    if found is None:
+        found = state.ledger = MemoryLedger()
+    return found
+
+
+def _start(app: FastAPI, update: Update) -> asyncio.Task[bool]:
     """Handle the update in a task that gives its slot back when it ends, however it ends."""
     state = app.state
-    task = asyncio.create_task(_feed(state.dispatcher, state.bot, update))
+    task = asyncio.create_task(_once(app, update))
     tasks: set[asyncio.Task[Any]] = state.tasks
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     slots: Slots = state.slots
     task.add_done_callback(lambda _: slots.give())
+    return task
+
+
+async def _once(app: FastAPI, update: Update) -> bool:
+    """Handle the update unless it was (True) or another delivery is handling it (False once
+    BUSY_WAIT_S passed without it ending there)."""
+    book = ledger(app)
+    closing: asyncio.Event = app.state.closing
+    deadline = time.monotonic() + BUSY_WAIT_S
+    while True:
+        claim = await book.claim(update.update_id)
+        if claim is True:
+            logger.info("update %s was handled already; acknowledged again", update.update_id)
+            return True
+        if claim is not False:
+            break
+        if closing.is_set() or time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(BUSY_POLL_S)
+    token = claim
+    try:
+        await _feed(app.state.dispatcher, app.state.bot, update)
+    except BaseException:  # cancelled at shutdown: the next delivery handles it
+        await asyncio.shield(book.release(update.update_id, token))
+        raise
+    await book.done(update.update_id, token)
+    return True
 
 
 async def _feed(dp: Dispatcher, bot: Bot, update: Update) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC
 
 from core.accounts.admin_repository import AdminStats
 from core.clock import Clock, utcnow
+from core.db.scope import system_scope
 from core.db.uow import UnitOfWorkFactory
 from core.errors import NotAnOperator
 
@@ -35,5 +36,5 @@ class AdminService:
             raise NotAnOperator()
         now = self._clock().astimezone(UTC)
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        async with self._uow() as uow:
+        async with system_scope(), self._uow() as uow:  # counts across users
             return await uow.admin.stats(day_start=day, month_start=day.replace(day=1))

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from core.db.scope import SET_SCOPE_SQL, scope_settings
 from core.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,21 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, echo=echo)
     if parsed.get_backend_name() == "postgresql":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+        engine = create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+        event.listen(engine.sync_engine, "begin", apply_scope)
+        return engine
     raise ConfigError(f"DATABASE_URL names an unsupported database: {parsed.get_backend_name()}")
+
+
+def apply_scope(conn: Any) -> None:
+    # Row-level security (core/db/scope.py): the current scope, local to the transaction this
+    # begins. Straight on the driver's cursor: part of BEGIN, not a statement of the unit of
+    # work (asyncpg's adapter opens the transaction on this first statement).
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(SET_SCOPE_SQL, scope_settings())
+    finally:
+        cursor.close()
 
 
 def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> AsyncEngine:

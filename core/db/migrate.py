@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from core.db.scope import system_scope
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,7 +30,7 @@ async def run_migrations(engine: AsyncEngine, fn: Callable[[Connection], None]) 
     into every table that references it. Its documented way is to turn foreign keys off
     outside the transaction, rebuild, and check the keys before committing.
     """
-    async with engine.connect() as conn:
+    async with system_scope(), engine.connect() as conn:  # a data step sees every user's rows
         sqlite = engine.dialect.name == "sqlite"
         if sqlite:
             await _sqlite_foreign_keys(conn, on=False)

@@ -396,7 +396,10 @@ class Push(Base):
     """A message the bot sends unasked; marked sent only once Telegram accepted it."""
 
     __tablename__ = "pushes"
-    __table_args__ = (Index("ix_pushes_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_pushes_status_id", "status", "id"),
+        Index("ix_pushes_claimed_by_status", "claimed_by", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = _user_fk()
@@ -407,6 +410,11 @@ class Push(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = _created()
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The sender delivering it (once sent: the one that did): set when a worker claims the
+    # push, for a lease until claimed_until that it renews while it works; a lapsed lease is
+    # taken by another worker.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Throttle(Base):

@@ -33,9 +33,12 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from core.db.scope import SYSTEM, system_scope
+
 logger = logging.getLogger(__name__)
 
 PG_POOL_SIZE = 5
+READER_SCOPE = {"app.scope": SYSTEM}
 
 Row = Mapping[Any, Any]
 
@@ -50,8 +53,9 @@ class RowReader:
         self.observers: list[Callable[[str], None]] = []
 
     async def first(self, statement: Executable, params: dict[str, Any]) -> Row | None:
-        async with self._engine.connect() as conn:
-            return (await conn.execute(statement, params)).mappings().first()
+        with system_scope():  # identity and session lookups, as AsyncpgReader's pool
+            async with self._engine.connect() as conn:
+                return (await conn.execute(statement, params)).mappings().first()
 
     async def dispose(self) -> None:
         """Close what this reader opened itself (not the engine it was given)."""
@@ -152,6 +156,12 @@ class AsyncpgReader(RowReader):
                         min_size=1,
                         max_size=PG_POOL_SIZE,
                         max_inactive_connection_lifetime=300,
+                        # Row-level security: these connections read in system scope for
+                        # their whole session. They serve only identity and session lookups
+                        # (the account of a chat before its user is known, a bearer token's
+                        # session), each keyed by its own chat, user or session id. A startup
+                        # setting, so the pool's RESET ALL on release keeps it.
+                        server_settings=READER_SCOPE,
                     )
         return self._pool
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from core.clock import Clock, utcnow
+from core.db.scope import user_scope
 from core.db.uow import UnitOfWorkFactory
 from core.errors import (
     AppError,
@@ -21,7 +23,7 @@ from core.errors import (
 )
 from core.gateways.cipher import Cipher
 from core.gateways.garmin.client import GarminGateway
-from core.gateways.garmin.pending import PendingLogins
+from core.gateways.garmin.pending import HERE, LocalRelay, MfaRelay, PendingLogins
 from core.limits.throttle import Limit, Refusal, ThrottleService
 
 logger = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ class GarminLinkService:
         *,
         clock: Clock = utcnow,
         pending: PendingLogins[_Pending] | None = None,
+        relay: MfaRelay | None = None,
         throttle: ThrottleService | None = None,
         logins_per_hour: int = 5,
         login_backoff_minutes: int = 30,
@@ -76,9 +79,15 @@ class GarminLinkService:
         self._cipher = cipher
         self._clock = clock
         self._pending: PendingLogins[_Pending] = pending if pending is not None else PendingLogins()
+        self._relay: MfaRelay = relay if relay is not None else LocalRelay()
+        self._waiting_elsewhere: set[str] = set()  # logins held by another process, still waiting
         self._throttle = throttle if throttle is not None else ThrottleService(uow, clock=clock)
         self._limit = Limit(logins_per_hour, timedelta(hours=1))
         self._backoff = timedelta(minutes=login_backoff_minutes)
+
+    def use_relay(self, relay: MfaRelay) -> None:
+        """Serve codes for logins held by other processes (several processes, one Redis)."""
+        self._relay = relay
 
     async def await_password(self, user_id: int) -> None:
         """Mark that this chat owes us its password: its next text goes to the sign-in only.
@@ -107,12 +116,14 @@ class GarminLinkService:
         email = email.strip()
         key = str(user_id)
         self._pending.discard(key)
+        self._waiting_elsewhere.discard(key)
         await self.stop_awaiting_password(user_id)
         await self._take_sign_in(user_id)
         try:
             result = await self._gateway.login(email, password, pending_key=key)
         except GarminMfaRequired:
             self._pending.put(key, _Pending(email, password if keep_password else None))
+            await self._relay.hold(key, self._pending.ttl_s, partial(self._finish_here, user_id))
             logger.info("user %s: Garmin asked for a one-time code", user_id)
             raise
         except GarminRateLimited as exc:
@@ -120,7 +131,33 @@ class GarminLinkService:
         await self._store(user_id, email, password if keep_password else None, result.token_bundle)
 
     async def submit_code(self, user_id: int, code: str) -> None:
-        """Finish a sign-in with the one-time code (GarminMfaExpired after 5 minutes)."""
+        """Finish a sign-in with the one-time code (GarminMfaExpired after 5 minutes); the
+        process that started the sign-in finishes it, wherever the code arrived."""
+        key = str(user_id)
+        holder = await self._relay.holder(key)
+        if holder is None or holder == HERE:
+            await self._finish_here(user_id, code)
+            return
+        self._pending.discard(key)  # a login started here earlier was replaced by that one
+        waiting, error = await self._relay.forward(key, code, holder)
+        if waiting:
+            self._waiting_elsewhere.add(key)
+        else:
+            self._waiting_elsewhere.discard(key)
+        if error is not None:
+            raise error
+        logger.info("user %s: Garmin code finished by the process holding the sign-in", user_id)
+
+    async def _finish_here(self, user_id: int, code: str) -> None:
+        key = str(user_id)
+        try:
+            with user_scope(user_id):  # may run on the relay's reader task, for any athlete
+                await self._finish_pending(user_id, code)
+        finally:
+            if key not in self._pending:  # linked, expired or out of attempts
+                await self._relay.release(key)
+
+    async def _finish_pending(self, user_id: int, code: str) -> None:
         key = str(user_id)
         held = self._pending.pop(key)  # raises GarminMfaExpired when gone
         try:
@@ -138,7 +175,9 @@ class GarminLinkService:
         await self._store(user_id, held.email, held.password, result.token_bundle)
 
     def waiting_for_code(self, user_id: int) -> bool:
-        return str(user_id) in self._pending
+        """After a failed code: whether the sign-in still takes another one."""
+        key = str(user_id)
+        return key in self._pending or key in self._waiting_elsewhere
 
     async def _take_sign_in(self, user_id: int) -> None:
         """Count this sign-in against the user's hourly allowance and the shared back-off."""
@@ -190,7 +229,10 @@ class GarminLinkService:
 
     async def disconnect(self, user_id: int) -> bool:
         """Forget the link and stop syncing; False if there was none."""
-        self._pending.discard(str(user_id))
+        key = str(user_id)
+        self._pending.discard(key)
+        self._waiting_elsewhere.discard(key)
+        await self._relay.release(key)
         async with self._uow() as uow:
             had = await uow.garmin.delete_credentials(user_id)
             await uow.garmin.update_config(user_id, enabled=False, next_sync_at=None)

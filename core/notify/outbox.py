@@ -2,17 +2,22 @@
 
 Producers (daily summary, Garmin sync, billing) `enqueue` a kind (core.notify.kinds) and its
 data with a dedup key, so the same push enqueued twice is stored once; the bot renders the data
-when it sends (bot.views.notify), never earlier. The sender (bot.delivery.notifier) reads
-`pending`, and marks a push sent only after Telegram accepted it: a crash in between re-sends,
-a sent push never goes again.
+when it sends (bot.views.notify), never earlier. Senders (bot.delivery.notifier, one in every
+worker) `claim` pending pushes for a lease they renew while they work, and mark a push sent only
+after Telegram accepted it: a sender that dies in between leaves its claims to lapse, and
+another sender re-sends those; a sent push never goes again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -27,6 +32,9 @@ MAX_ERROR_CHARS = 300
 MARK_BATCH = 500  # pushes marked sent per transaction, at most
 DATA_KEY = "data"  # the push's data; rows stored before it held rendered text instead
 PARTS_KEY = "sent_parts"  # how many parts of a long push Telegram already accepted
+# How long a claimed push stays its sender's without a renewal: a sender that died leaves its
+# pushes to the others this long after its last renewal (it renews every third of it).
+CLAIM_LEASE_S = 30.0
 
 T = TypeVar("T")
 
@@ -102,11 +110,19 @@ class PushService:
     """Enqueue pushes and record what became of them."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock = utcnow, *, max_attempts: int = MAX_ATTEMPTS
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock = utcnow,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        lease_s: float = CLAIM_LEASE_S,
+        sender_id: str | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._max_attempts = max_attempts
+        self.lease_s = lease_s
+        self.sender_id = sender_id or new_sender_id()
         self._marks: list[tuple[int, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -143,8 +159,39 @@ class PushService:
             for r in rows
         ]  # fmt: skip
 
+    async def claim(self, limit: int) -> list[PendingPush]:
+        """Take up to `limit` pushes to deliver for this sender, in the order of `pending`;
+        no other sender gets them while the lease lasts."""
+        now = self._clock()
+        async with self._uow() as uow:
+            rows = await uow.pushes.claim(
+                self.sender_id, limit, now=now, until=now + timedelta(seconds=self.lease_s)
+            )
+            await uow.commit()
+        return [
+            PendingPush(id=r[0], user_id=r[1], chat_id=r[2], kind=r[3], payload=r[4],
+                        priority=r[5] == 0, units=r[6], timezone=r[7])
+            for r in rows
+        ]  # fmt: skip
+
+    async def renew_claims(self) -> int:
+        """This sender is still at work: its pushes stay its own for another lease."""
+        until = self._clock() + timedelta(seconds=self.lease_s)
+        async with self._uow() as uow:
+            count = await uow.pushes.renew(self.sender_id, until)
+            await uow.commit()
+        return count
+
+    async def release_claims(self) -> int:
+        """Give back what this sender holds unsent (to retry, or deferred after flood waits)."""
+        async with self._uow() as uow:
+            count = await uow.pushes.release(self.sender_id)
+            await uow.commit()
+        return count
+
     async def mark_sent(self, push_id: int) -> bool:
-        """Telegram accepted it: never send it again. False if it was not pending.
+        """Telegram accepted it: never send it again. False if it was not pending, or if
+        another sender took it over after this one's lease lapsed (that sender marks it).
 
         Returns once committed. Calls made meanwhile share one transaction (group commit):
         at hundreds of messages a second a transaction each would queue on the database.
@@ -160,7 +207,9 @@ class PushService:
             batch, self._marks = self._marks[:MARK_BATCH], self._marks[MARK_BATCH:]
             try:
                 async with self._uow() as uow:
-                    sent = await uow.pushes.mark_sent([i for i, _ in batch], self._clock())
+                    sent = await uow.pushes.mark_sent(
+                        [i for i, _ in batch], self._clock(), worker=self.sender_id
+                    )
                     await uow.commit()
             except Exception as exc:  # each waiting caller gets the error
                 for _, fut in batch:
@@ -175,7 +224,7 @@ class PushService:
         """Telegram accepted the first `parts_sent` parts of a long push."""
         async with self._uow() as uow:
             push = await uow.pushes.get(push_id)
-            if push is not None and push.status == "pending":
+            if push is not None and push.status == "pending" and self._holds(push.claimed_by):
                 push.payload = {**push.payload, PARTS_KEY: parts_sent}
                 await uow.commit()
 
@@ -200,7 +249,7 @@ class PushService:
         """Count a failed delivery; True if the push is given up (permanent, or too many)."""
         async with self._uow() as uow:
             push = await uow.pushes.get(push_id)
-            if push is None or push.status != "pending":
+            if push is None or push.status != "pending" or not self._holds(push.claimed_by):
                 return False
             push.attempts = (push.attempts or 0) + 1
             push.payload = {**push.payload, "error": error[:MAX_ERROR_CHARS]}
@@ -213,6 +262,10 @@ class PushService:
                        ", given up" if gave_up else "", error[:MAX_ERROR_CHARS])  # fmt: skip
         return gave_up
 
+    def _holds(self, claimed_by: str | None) -> bool:
+        """The push is this sender's, or nobody's."""
+        return claimed_by is None or claimed_by == self.sender_id
+
     async def status(self, dedup_key: str) -> str | None:
         """pending, sent, failed or blocked; None if no such push."""
         async with self._uow() as uow:
@@ -223,3 +276,9 @@ class PushService:
         """How many pushes are in each status."""
         async with self._uow() as uow:
             return await uow.pushes.counts()
+
+
+def new_sender_id() -> str:
+    """Names this process's sender in the claims it takes: host, pid, and a random part
+    (a restarted process may get the same pid)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"

@@ -177,6 +177,7 @@ async def test_web_mode_registers_the_webhook_and_serves(
         assert params["url"] == "https://bot.example.com" + WEBHOOK_PATH
         assert params["url"].endswith("/telegram/webhook")
         assert params["secret_token"] == SECRET
+        assert params["max_connections"] == 100  # answered once handled: many in flight
         allowed = params["allowed_updates"]
         assert isinstance(allowed, list) and {"message", "callback_query"} <= set(allowed)
         assert set(allowed) <= set(bot_api.spec.update_types)

@@ -11,6 +11,7 @@ from bot.web.api.schemas import CodeSignIn, OkOut, TelegramSignIn, TokenOut
 from bot.web.api.session_dep import ServicesDep, SessionDep
 from bot.web.deps import client_ip
 from core.accounts.sessions import IssuedSession
+from core.db.scope import system_scope
 
 router = APIRouter(prefix="/auth", route_class=ApiRoute, tags=["sessions"])
 ClientIp = Annotated[str, Depends(client_ip)]
@@ -29,9 +30,10 @@ async def sign_in_telegram(
     body: TelegramSignIn, request: Request, services: ServicesDep, ip: ClientIp
 ) -> TokenOut:
     """A session for the Telegram user of the Mini App's initData."""
-    issued = await services.web_sessions.sign_in_telegram(
-        body.init_data, ip=ip, user_agent=_agent(request)
-    )
+    with system_scope():  # finds or makes the account: its user is not known yet
+        issued = await services.web_sessions.sign_in_telegram(
+            body.init_data, ip=ip, user_agent=_agent(request)
+        )
     return _token(issued)
 
 
@@ -40,7 +42,10 @@ async def sign_in_code(
     body: CodeSignIn, request: Request, services: ServicesDep, ip: ClientIp
 ) -> TokenOut:
     """A session for the one-time code of a sign-in link (sent by /web)."""
-    issued = await services.web_sessions.sign_in_code(body.code, ip=ip, user_agent=_agent(request))
+    with system_scope():  # the code names the user
+        issued = await services.web_sessions.sign_in_code(
+            body.code, ip=ip, user_agent=_agent(request)
+        )
     return _token(issued)
 
 
