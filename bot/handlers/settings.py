@@ -31,18 +31,14 @@ class SettingsForm(StatesGroup):
 
 
 @router.message(Command("settings"))
-async def show(message: Message, account: AccountContext, web_sessions: SessionService) -> None:
-    """Current settings with buttons to change them (one read: the dashboard sessions)."""
-    await _answer_settings(message, account, web_sessions)
+async def show(message: Message, account: AccountContext) -> None:
+    """Current settings with buttons to change them (read with the account: no query)."""
+    await _answer_settings(message, account)
 
 
-async def _answer_settings(
-    message: Message, account: AccountContext, web_sessions: SessionService
-) -> None:
-    sessions = await web_sessions.count_active(account)
+async def _answer_settings(message: Message, account: AccountContext) -> None:
     await message.answer(
-        views.settings_text(account, sessions),
-        reply_markup=views.settings_keyboard(account, sessions),
+        views.settings_text(account), reply_markup=views.settings_keyboard(account)
     )
 
 
@@ -64,6 +60,7 @@ async def choose(
         account = await accounts.set_summary_enabled(account.id, not account.summary_enabled)
     elif field == views.SIGN_OUT_FIELD:
         ended = await web_sessions.revoke_all(account)
+        account = replace(account, dashboard_sessions=0)
         if query.message is not None:
             await query.message.answer(views.signed_out_text(ended))
     elif field in FIELDS:
@@ -75,7 +72,7 @@ async def choose(
     else:
         raise BadInput(views.STALE_BUTTON)
     if isinstance(query.message, Message):
-        await _answer_settings(query.message, account, web_sessions)
+        await _answer_settings(query.message, account)
 
 
 async def _save(

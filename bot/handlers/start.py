@@ -122,7 +122,7 @@ async def pick_zone(
         await query.message.answer(views.zone_set_text(updated.timezone))
 
 
-@router.message(TimezoneQuestion(), NOT_A_COMMAND)
+@router.message(NOT_A_COMMAND, TimezoneQuestion())  # the cheap check first
 async def typed_zone(
     message: Message,
     account: Account,

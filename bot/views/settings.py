@@ -47,8 +47,10 @@ def other_units(units: str) -> str:
     return "imperial" if units == "metric" else "metric"
 
 
-def settings_text(account: AccountContext, sessions: int = 0) -> str:
-    """The settings screen; `sessions`: the dashboard sessions signed in (shown when any)."""
+def settings_text(account: AccountContext, sessions: int | None = None) -> str:
+    """The settings screen; `sessions`: the dashboard sessions signed in (shown when any; by
+    default the count read with the account)."""
+    sessions = account.dashboard_sessions if sessions is None else sessions
 
     def v(x: object) -> str:
         return "not set" if x is None else esc(x)
@@ -86,7 +88,8 @@ def saved_text(account: AccountContext) -> str:
     return "Saved.\n\n" + settings_text(account)
 
 
-def settings_keyboard(account: AccountContext, sessions: int = 0) -> InlineKeyboardMarkup:
+def settings_keyboard(account: AccountContext, sessions: int | None = None) -> InlineKeyboardMarkup:
+    sessions = account.dashboard_sessions if sessions is None else sessions
     return _keyboard(account.units, account.summary_enabled, sessions > 0)
 
 

@@ -62,6 +62,7 @@ class AccountContext:
     profile: Profile = Profile()
     is_new: bool = False
     secret_due_until: datetime | None = None  # the Garmin link flow waits for a password
+    dashboard_sessions: int = 0  # web sessions signed in when the context was read
 
     @classmethod
     def of(cls, row: Mapping[Any, Any], *, now: datetime, is_new: bool = False) -> AccountContext:
@@ -72,6 +73,7 @@ class AccountContext:
         granted = row["plan_code"] is not None and subscription_grants_plan(sub, now)
         return cls(
             **{name: row[name] for name in CONTEXT_USER_COLUMNS},
+            dashboard_sessions=int(row["dashboard_sessions"] or 0),
             plan=_prefixed(PlanLimits, row, "plan_" if granted else "free_"),
             profile=_prefixed(Profile, row, "profile_") if row["profile_user_id"] else Profile(),
             is_new=is_new,
@@ -94,7 +96,7 @@ async def load_account(
     uow: UnitOfWork, *, now: datetime, user_id: int | None = None, chat_id: int | None = None
 ) -> AccountContext | None:
     """The context of a user by id or by chat, in the caller's unit of work; None: no such user."""
-    rows = await uow.users.account_rows(user_id=user_id, chat_id=chat_id)
+    rows = await uow.users.account_rows(now=now, user_id=user_id, chat_id=chat_id)
     return None if rows is None else AccountContext.of(rows, now=now)
 
 
@@ -102,7 +104,7 @@ async def read_account(
     reader: RowReader, *, now: datetime, user_id: int | None = None, chat_id: int | None = None
 ) -> AccountContext | None:
     """The context of a user by id or by chat, read outside a unit of work; None: no such user."""
-    row = await account_row(reader, user_id=user_id, chat_id=chat_id)
+    row = await account_row(reader, now=now, user_id=user_id, chat_id=chat_id)
     return None if row is None else AccountContext.of(row, now=now)
 
 

@@ -6,9 +6,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import RowMapping, Select, bindparam, delete, select, update
+from sqlalchemy import RowMapping, Select, bindparam, delete, func, select, update
 
-from core.db.models import AthleteProfile, Base, SubscriptionPlan, User, UserSubscription
+from core.db.models import (
+    AthleteProfile,
+    Base,
+    SubscriptionPlan,
+    User,
+    UserSession,
+    UserSubscription,
+)
 from core.db.repository import Repository
 
 if TYPE_CHECKING:
@@ -30,9 +37,23 @@ def _account_rows() -> Select[Any]:
     plan = SubscriptionPlan.__table__.alias("plan")
     free = SubscriptionPlan.__table__.alias("free_plan")
     profile = AthleteProfile.__table__
+    sessions = UserSession.__table__
+    # The dashboard sessions signed in (for /settings): an indexed count, cheaper here than a
+    # statement of its own.
+    live_sessions = (
+        select(func.count())
+        .where(
+            sessions.c.user_id == users.c.id,
+            sessions.c.revoked_at.is_(None),
+            sessions.c.expires_at > bindparam("now", type_=sessions.c.expires_at.type),
+        )
+        .scalar_subquery()
+        .label("dashboard_sessions")
+    )
     return (
         select(
             *(users.c[name] for name in CONTEXT_USER_COLUMNS),
+            live_sessions,
             *(subs.c[name].label(f"sub_{name}") for name in CONTEXT_SUB_COLUMNS),
             *(c.label(f"plan_{c.name}") for c in plan.c),
             *(c.label(f"free_{c.name}") for c in free.c),
@@ -53,13 +74,13 @@ _BY_CHAT = _account_rows().where(User.__table__.c.chat_id == bindparam("key"))
 
 
 async def account_row(
-    reader: RowReader, *, user_id: int | None = None, chat_id: int | None = None
+    reader: RowReader, *, now: datetime, user_id: int | None = None, chat_id: int | None = None
 ) -> Mapping[Any, Any] | None:
     """`UserRepository.account_rows` outside a unit of work: the one read of every update."""
     if user_id is not None:
-        return await reader.first(_BY_ID, {"key": user_id})
+        return await reader.first(_BY_ID, {"key": user_id, "now": now})
     assert chat_id is not None, "by id or by chat"
-    return await reader.first(_BY_CHAT, {"key": chat_id})
+    return await reader.first(_BY_CHAT, {"key": chat_id, "now": now})
 
 
 class UserRepository(Repository):
@@ -73,15 +94,15 @@ class UserRepository(Repository):
         return result.scalar_one_or_none()
 
     async def account_rows(
-        self, *, user_id: int | None = None, chat_id: int | None = None
+        self, *, now: datetime, user_id: int | None = None, chat_id: int | None = None
     ) -> RowMapping | None:
         """The user (by id or chat) with its subscription, that plan, the Free plan and the
         athlete profile, as labelled columns: one statement, run for every update."""
         if user_id is not None:
-            result = await self.session.execute(_BY_ID, {"key": user_id})
+            result = await self.session.execute(_BY_ID, {"key": user_id, "now": now})
         else:
             assert chat_id is not None, "by id or by chat"
-            result = await self.session.execute(_BY_CHAT, {"key": chat_id})
+            result = await self.session.execute(_BY_CHAT, {"key": chat_id, "now": now})
         return result.mappings().first()
 
     async def create_for_chat(self, chat_id: int, **fields: Any) -> User | None:

@@ -86,6 +86,7 @@ def is_file(value: Any) -> bool:
     return isinstance(value, dict) and isinstance(value.get("content"), bytes)
 
 
+@lru_cache(maxsize=1024)  # a bot sends the same texts again and again
 def parse_html(text: str) -> tuple[str, str | None]:
     """Visible text of an HTML-formatted text and Telegram's parse error, if any."""
     parts: list[str] = []

@@ -28,7 +28,7 @@ Read = Callable[[UnitOfWork, int], Awaitable[Any]]
 
 async def _account_rows(w: UnitOfWork, u: int) -> list[SimpleNamespace]:
     """The account statement's row, as one owner per joined per-user table."""
-    row = await w.users.account_rows(user_id=u)
+    row = await w.users.account_rows(now=EPOCH, user_id=u)
     owners = [] if row is None else [row["id"], row["profile_user_id"]]
     return [SimpleNamespace(user_id=owner) for owner in owners if owner is not None]
 

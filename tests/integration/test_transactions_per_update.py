@@ -136,11 +136,11 @@ async def test_known_chat_resolves_in_one_statement_with_its_plan(harness: BotHa
     assert _check_account_first(seen) == []
 
 
-async def test_settings_costs_one_transaction_after_the_account(harness: BotHarness) -> None:
+async def test_settings_costs_nothing_after_the_account(harness: BotHarness) -> None:
+    # Profile and dashboard sessions come with the account's one statement.
     seen = await _transactions(harness, u.command("settings"))
-    rest = _check_account_first(seen)
-    assert len(rest) <= 1, rest
-    assert sum(len(t) for t in rest) <= 1, rest  # the athlete profile
+    assert _check_account_first(seen) == []
+    assert "user_sessions" in seen[0][0]
 
 
 async def test_today_costs_one_transaction_after_the_account(harness: BotHarness) -> None:
