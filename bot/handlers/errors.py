@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent, Update
 
@@ -14,7 +14,6 @@ from core.clock import utcnow
 from core.errors import AppError, LimitReached, ProOnly
 
 logger = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 # An error's sentence is cut to fit one message with room for what we add after it.
 MESSAGE_MAX = views.MAX_TEXT - 96
@@ -34,7 +33,6 @@ def chat_of(update: Update) -> int | None:
     return None
 
 
-@router.errors()
 async def on_error(event: ErrorEvent, bot: Bot, account: Account | None = None) -> bool:
     """Turn any exception into one clear answer; the update counts as handled."""
     exc = event.exception

@@ -73,7 +73,9 @@ def build_dispatcher(container: Container, **extra: Any) -> Dispatcher:
     dp = Dispatcher(storage=storage, events_isolation=isolation, **services, **extra)
     dp.update.outer_middleware(PrivateChatsOnly())  # before any account is made for a chat
     dp.update.outer_middleware(AccountMiddleware(container.services.accounts))
-    for router in [errors.router, *(m.router for m in handler_modules())]:
+    # On the dispatcher itself, not a router of its own: every update would walk one more.
+    dp.errors.register(errors.on_error)
+    for router in [m.router for m in handler_modules()]:
         _detach(router)
         dp.include_router(router)
     return dp

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.views.common import APOLOGY
+from core.training.reports import ReportService
 from tests.e2e.harness import BotHarness
 from tests.fakes import updates as u
 
@@ -86,3 +90,23 @@ async def test_unknown_command_sticker_and_forged_callback(harness: BotHarness) 
     await harness.api.wait_for("answerCallbackQuery", count=before + 1)
     html = await harness.texts_after(u.text_message("/x<b>"))
     assert "&lt;b&gt;" in html[0]
+
+
+async def test_an_unexpected_failure_gets_one_apology_and_is_logged(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(self: ReportService, account: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(ReportService, "today", broken)
+    [answer] = await harness.texts_after(u.command("today"))
+    assert answer == APOLOGY
+    assert any("RuntimeError" in r.getMessage() for r in caplog.records)
+    [after] = await harness.texts_after(u.command("help"))  # the bot goes on
+    assert "/today" in after
+
+
+async def test_a_domain_error_is_told_with_the_command_that_helps(harness: BotHarness) -> None:
+    syncing, answer = await harness.texts_after(u.command("sync"), 2)
+    assert syncing.startswith("Syncing")
+    assert answer == "Garmin Connect is not linked yet. Send /connect to link it."
