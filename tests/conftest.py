@@ -14,9 +14,11 @@ from core.config import Settings
 from core.db.engine import make_engine
 from core.db.scope import system_scope
 from core.gateways.cipher import Cipher, new_key
+from core.gateways.llm import build_llm
 from tests import db
 from tests.fakes.clock import FakeClock
 from tests.fakes.garmin import FakeGarmin
+from tests.fakes.openai_server import FakeOpenAIServer
 
 BACKENDS = ["sqlite", "postgres"]
 # Set: the PostgreSQL tests connect as a plain role under row-level security (as the bot does
@@ -126,3 +128,26 @@ async def garmin_container(
               garmin=fake)  # fmt: skip
     yield c
     await c.close()
+
+
+@pytest.fixture
+async def openai() -> AsyncIterator[FakeOpenAIServer]:
+    """A fake OpenAI-compatible server on 127.0.0.1: tests script its answers."""
+    async with FakeOpenAIServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def coach_container(
+    settings: Settings, clock: FakeClock, openai: FakeOpenAIServer
+) -> AsyncIterator[Container]:
+    """The product with its coach talking to the fake OpenAI server over HTTP."""
+    llm = build_llm(api_key="sk-test", base_url=openai.base_url, model="gpt-4o-mini", timeout_s=30)
+    c = build(
+        settings, clock=clock, cipher=Cipher([settings.credentials_keys or new_key()]), llm=llm
+    )
+    try:
+        yield c
+    finally:
+        await llm.aclose()
+        await c.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,7 +11,7 @@ from bot.views.coach import NOT_CONFIGURED, escaped_parts
 from core.bootstrap import Container, build
 from core.config import Settings
 from core.gateways.cipher import Cipher, new_key
-from core.gateways.llm import NotConfiguredLLM, build_llm
+from core.gateways.llm import NotConfiguredLLM
 from core.limits.feature_gate import Feature
 from tests.e2e.harness import BotHarness, running_bot
 from tests.fakes import updates as u
@@ -63,19 +62,8 @@ WORKOUT = {
 
 
 @pytest.fixture
-async def openai() -> AsyncIterator[FakeOpenAIServer]:
-    async with FakeOpenAIServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def container(
-    settings: Settings, clock: FakeClock, openai: FakeOpenAIServer
-) -> AsyncIterator[Container]:
-    llm = build_llm(api_key="sk-test", base_url=openai.base_url, model="gpt-4o-mini", timeout_s=30)
-    c = build(settings, clock=clock, cipher=Cipher([new_key()]), llm=llm)
-    yield c
-    await c.close()
+def container(coach_container: Container) -> Container:
+    return coach_container
 
 
 async def _chat_used(h: BotHarness, chat_id: int = u.DEFAULT_USER_ID) -> int:

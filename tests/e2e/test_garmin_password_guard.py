@@ -35,12 +35,6 @@ def fake() -> FakeGarmin:
 
 
 @pytest.fixture
-async def openai() -> AsyncIterator[FakeOpenAIServer]:
-    async with FakeOpenAIServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 async def container(
     settings: Settings, clock: FakeClock, fake: FakeGarmin, openai: FakeOpenAIServer
 ) -> AsyncIterator[Container]:

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from garmin_fit_sdk import Decoder, Stream
 
 from bot.views.coach import WORKOUT_FIT_CAPTION
-from core.bootstrap import Container, build
+from core.bootstrap import Container
 from core.coach.plans import WORKOUT_REFUSED
-from core.config import Settings
-from core.gateways.cipher import Cipher, new_key
-from core.gateways.llm import build_llm
 from core.limits.feature_gate import Feature
 from core.training.structured import WORKOUT_RESPONSE_FORMAT
 from tests.e2e.harness import BotHarness
 from tests.fakes import updates as u
 from tests.fakes.bot_api import Recorded
 from tests.fakes.bot_api_spec import parse_html
-from tests.fakes.clock import FakeClock
 from tests.fakes.openai_server import SAMPLE_WORKOUT, FakeOpenAIServer
 
 NONE = {"type": "none", "low": None, "high": None}
@@ -46,19 +41,8 @@ RUN = {
 
 
 @pytest.fixture
-async def openai() -> AsyncIterator[FakeOpenAIServer]:
-    async with FakeOpenAIServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def container(
-    settings: Settings, clock: FakeClock, openai: FakeOpenAIServer
-) -> AsyncIterator[Container]:
-    llm = build_llm(api_key="sk-test", base_url=openai.base_url, model="gpt-4o-mini", timeout_s=30)
-    c = build(settings, clock=clock, cipher=Cipher([new_key()]), llm=llm)
-    yield c
-    await c.close()
+def container(coach_container: Container) -> Container:
+    return coach_container
 
 
 async def _athlete(h: BotHarness) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -167,12 +166,6 @@ async def test_workout_file_rows_of_the_older_shape_still_show(
         (),
     )
     assert llm.calls == []
-
-
-@pytest.fixture
-async def openai() -> AsyncIterator[FakeOpenAIServer]:
-    async with FakeOpenAIServer() as srv:
-        yield srv
 
 
 async def test_workout_file_server_without_json_schema_is_asked_for_json(

@@ -78,12 +78,6 @@ async def bot_api() -> AsyncIterator[FakeBotAPI]:
 
 
 @pytest.fixture
-async def openai() -> AsyncIterator[FakeOpenAIServer]:
-    async with FakeOpenAIServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 async def container(
     settings: Settings, clock: FakeClock, bot_api: FakeBotAPI, openai: FakeOpenAIServer
 ) -> AsyncIterator[Container]:
