@@ -24,6 +24,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -68,6 +69,9 @@ class User(Base):
     units: Mapped[str] = mapped_column(String(8), default="metric")
     summary_time: Mapped[time] = mapped_column(Time, default=time(7, 0))
     summary_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    weekly_report_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
     last_summary_on: Mapped[date | None] = mapped_column(Date)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -260,6 +264,16 @@ class ActivityMetrics(Base):
     tss: Mapped[float | None] = mapped_column(Float)
     load: Mapped[float] = mapped_column(Float, default=0.0)
     load_method: Mapped[str] = mapped_column(String(16), default="estimate")
+    # Rating of perceived exertion 1-10 with the athlete's note, and Foster's session RPE
+    # load (RPE x moving minutes).
+    rpe: Mapped[int | None] = mapped_column(Integer)
+    rpe_note: Mapped[str | None] = mapped_column(Text)
+    srpe_load: Mapped[float | None] = mapped_column(Float)
+    # Best mean power per duration (seconds -> W, keys as strings) for rides, best times per
+    # distance (metres -> s) for runs, and what this activity beat when it was imported.
+    power_curve: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    best_efforts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    new_bests: Mapped[list[Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = _created()
 
 
@@ -363,6 +377,8 @@ class WeeklySummary(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), server_default=func.now(), onupdate=func.now()
     )
+    # When this week's report was queued for the athlete (once per week).
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ChatMessage(Base):
@@ -471,3 +487,44 @@ class ActivitySeries(Base):
     )
     user_id: Mapped[int] = _user_fk()
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class GarminScheduledWorkout(Base):
+    """A workout this bot uploaded to the athlete's Garmin Connect and put on a calendar day.
+
+    Only these are ever replaced or deleted on Garmin: the athlete's own workouts are not ours.
+    """
+
+    __tablename__ = "garmin_scheduled_workouts"
+    __table_args__ = (Index("ix_garmin_scheduled_workouts_user_day", "user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(200))
+    garmin_workout_id: Mapped[int] = mapped_column(BigInteger)
+    garmin_schedule_id: Mapped[int | None] = mapped_column(BigInteger)
+    workout_id: Mapped[int | None] = mapped_column(ForeignKey("workouts.id", ondelete="SET NULL"))
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_plans.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _created()
+
+
+class DayAdaptation(Base):
+    """The morning's decision on the day's planned session: keep, soften, recovery or move."""
+
+    __tablename__ = "day_adaptations"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = _user_fk()
+    day: Mapped[date] = mapped_column(Date)
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_plans.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    planned: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    adapted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = _created()
