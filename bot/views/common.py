@@ -32,6 +32,12 @@ FEATURE_NAMES = {
 }
 
 
+class FixedKeyboard(InlineKeyboardMarkup):
+    """A keyboard built once and sent unchanged many times (a view caches it): the bot's
+    session turns it into JSON once instead of on every send (bot.runtime.telegram). Never
+    change one after building it."""
+
+
 class UpgradeCb(CallbackData, prefix="upg"):
     source: str = "limit"
 
