@@ -17,11 +17,13 @@ from core.accounts.session_tokens import SessionTokens
 from core.accounts.sessions import SessionService
 from core.billing.service import BillingService
 from core.clock import Clock, utcnow
+from core.coach.adaptive_day import AdaptiveDay
 from core.coach.service import CoachService
 from core.config import Settings
 from core.db.engine import make_engine, make_read_engine, make_sessionmaker
 from core.db.reader import make_reader
 from core.db.uow import UnitOfWorkFactory
+from core.garmin.calendar import GarminCalendar
 from core.garmin.link import GarminLinkService
 from core.garmin.status import GarminStatusService
 from core.garmin.sync import GarminSyncService
@@ -33,11 +35,14 @@ from core.limits.ai_usage import AIUsageService
 from core.limits.feature_gate import FeatureGate
 from core.notify.daily_summary import DailySummaryService
 from core.notify.outbox import PushService
+from core.notify.weekly_report import WeeklyReportService
+from core.training.bests import BestsService
 from core.training.export import ExportService
 from core.training.goals import GoalService
 from core.training.imports import TrainingService
 from core.training.queries import TrainingQueries
 from core.training.reports import ReportService
+from core.training.rpe import RpeService
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +63,9 @@ class Services:
     pushes: PushService
     garmin_link: GarminLinkService
     garmin_sync: GarminSyncService
+    garmin_calendar: GarminCalendar
     daily_summary: DailySummaryService
+    weekly_report: WeeklyReportService
     llm: LLM
     coach: CoachService
     payments: Payments
@@ -67,6 +74,8 @@ class Services:
     web_sessions: SessionService
     training_queries: TrainingQueries
     garmin_status: GarminStatusService
+    bests: BestsService
+    rpe: RpeService
 
     def as_workflow_data(self) -> dict[str, Any]:
         """The services by name, for `Dispatcher(**services.as_workflow_data())`."""
@@ -192,6 +201,9 @@ def _services(
         max_sessions=settings.fit_max_sessions,
     )
     closing.push_async_callback(training.close)  # its decoding processes
+    garmin_calendar = GarminCalendar(uow, garmin, cipher, clock=clock)
+    # The morning decides each planned day and puts a changed session on the Garmin calendar.
+    adaptive_day = AdaptiveDay(uow, clock=clock, calendar=garmin_calendar)
     return Services(
         settings=settings,
         accounts=AccountService(
@@ -214,15 +226,19 @@ def _services(
             login_backoff_minutes=settings.garmin_login_backoff_minutes,
         ),
         garmin_sync=GarminSyncService(uow, garmin, cipher, training, gate, pushes, clock=clock),
-        daily_summary=DailySummaryService(uow, pushes, clock=clock),
+        garmin_calendar=garmin_calendar,
+        daily_summary=DailySummaryService(uow, pushes, clock=clock, adaptive=adaptive_day),
+        weekly_report=WeeklyReportService(uow, clock=clock),
         llm=llm,
         coach=CoachService(uow, llm, gate, ai_usage, clock),
         payments=payments,
         billing=BillingService(uow, payments, settings, clock),
-        account_deletion=AccountDeletion(uow, payments, clock),
+        account_deletion=AccountDeletion(uow, payments, clock, calendar=garmin_calendar),
         web_sessions=_web_sessions(settings, uow, clock),
         training_queries=TrainingQueries(uow, clock=clock),
         garmin_status=GarminStatusService(uow),
+        bests=BestsService(uow, clock=clock),
+        rpe=RpeService(uow),
     )
 
 

@@ -34,7 +34,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
 from bot.views.common import split_text
-from bot.views.notify import Rendered, render_push
+from bot.views.notify import DRAWN_KINDS, Rendered, render_push
 from core.bootstrap import Container
 from core.db.scope import system_scope
 from core.notify.outbox import PendingPush, PushService
@@ -355,7 +355,12 @@ class Notifier:
             size = PAGE if limit is None else min(PAGE, limit - taken)
             page = await self._pushes.claim(size)
             for push in page:
-                await queue.put(self._job(push))
+                # A chart takes a tenth of a second to draw: on a thread, so sends and lease
+                # renewals go on meanwhile. A thread hop for every text would cost the rate.
+                if push.kind in DRAWN_KINDS:
+                    await queue.put(await asyncio.to_thread(self._job, push))
+                else:
+                    await queue.put(self._job(push))
             taken += len(page)
             if len(page) < size:
                 return

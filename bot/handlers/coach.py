@@ -22,6 +22,7 @@ from core.clock import local_today, utcnow
 from core.coach.plans import PlanResult
 from core.coach.service import CoachReply, CoachService
 from core.errors import BadInput, LLMNotConfigured, NotFound
+from core.garmin.calendar import GarminCalendar
 from core.gateways.llm import TextDelta
 
 logger = logging.getLogger(__name__)
@@ -143,24 +144,40 @@ async def _show_plan(
 
 @router.message(Command("plan"))
 async def plan(
-    message: Message, command: CommandObject, bot: Bot, account: AccountContext, coach: CoachService
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    account: AccountContext,
+    coach: CoachService,
+    garmin_calendar: GarminCalendar,
 ) -> None:
-    """/plan shows the active plan (or makes one); /plan <goal> makes one; /plan cancel."""
+    """/plan shows the active plan (or makes one); /plan <goal> makes one; /plan cancel.
+    A new plan's first week goes on the Garmin calendar; a cancelled or replaced plan's
+    workouts leave it (each morning then puts that day's session there)."""
     chat_id = message.chat.id
     args = (command.args or "").strip()
     if args.lower() == views.PLAN_CANCEL:
         archived = await coach.cancel_plan(account.id)
-        await message.answer(views.plan_archived_text(archived))
+        removed = await garmin_calendar.clear_plan(account.id, archived.id)
+        await message.answer(views.plan_archived_text(archived, removed))
         return
-    if not args:
-        active = await coach.active_plan(account.id)
-        if active is not None:
-            await _show_plan(bot, chat_id, active, account, created=False)
-            return
+    active = await coach.active_plan(account.id)
+    if not args and active is not None:
+        await _show_plan(bot, chat_id, active, account, created=False)
+        return
     await _typing(bot, chat_id)
     made = await _or_not_configured(bot, chat_id, coach.create_plan(account, args or None))
-    if made is not None:
-        await _show_plan(bot, chat_id, made, account, created=True)
+    if made is None:
+        return
+    await _show_plan(bot, chat_id, made, account, created=True)
+    if active is not None:
+        await garmin_calendar.clear_plan(account.id, active.id)
+    coming = views.plan_days_to_schedule(made)
+    if coming:
+        outcomes = await garmin_calendar.sync_days(account.id, coming, plan_id=made.id)
+        line = views.plan_calendar_line(outcomes)
+        if line is not None:
+            await bot.send_message(chat_id, line)
 
 
 @router.callback_query(PlanWeekCb.filter())
@@ -188,10 +205,16 @@ async def plan_week(
 
 @router.message(Command("workout"))
 async def workout(
-    message: Message, command: CommandObject, bot: Bot, account: AccountContext, coach: CoachService
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    account: AccountContext,
+    coach: CoachService,
+    garmin_calendar: GarminCalendar,
 ) -> None:
     """/workout: today's session as text and as files for a watch or an app (FIT, and .zwo
-    for indoor sessions); /workout new asks the coach for a different one."""
+    for indoor sessions), then on the Garmin calendar when Garmin is linked; /workout new
+    asks the coach for a different one."""
     args = (command.args or "").strip().lower()
     if args not in ("", views.WORKOUT_NEW):
         raise BadInput(views.WORKOUT_USAGE)
@@ -208,3 +231,11 @@ async def workout(
             BufferedInputFile(file.content, filename=file.name),
             caption=views.workout_file_caption(file.name),
         )
+    if made.workout is None:  # stored before workouts were structured: nothing to schedule
+        return
+    outcome = await garmin_calendar.put_on_day(
+        account.id, made.day, made.workout, workout_id=made.id
+    )
+    line = views.garmin_calendar_line(outcome)
+    if line is not None:
+        await bot.send_message(message.chat.id, line)

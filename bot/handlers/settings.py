@@ -1,4 +1,4 @@
-"""/settings: timezone, summary time, units and the athlete's thresholds.
+"""/settings: timezone, summary time, the weekly report, units and the athlete's thresholds.
 
 A value question never holds a chat: the bot's commands run as themselves while it is open,
 a wrong answer is explained and asked once more, and a second one closes the question.
@@ -58,6 +58,9 @@ async def choose(
         account = await accounts.set_units(account.id, views.other_units(account.units))
     elif field == views.SUMMARY_FIELD:
         account = await accounts.set_summary_enabled(account.id, not account.summary_enabled)
+    elif field == views.WEEKLY_FIELD:
+        enabled = not account.weekly_report_enabled
+        account = await accounts.set_weekly_report_enabled(account.id, enabled)
     elif field == views.SIGN_OUT_FIELD:
         ended = await web_sessions.revoke_all(account)
         account = replace(account, dashboard_sessions=0)

@@ -12,7 +12,9 @@ from aiohttp import ClientError
 
 from bot.handlers.filters import DOCUMENT
 from bot.views import training as views
+from bot.views.bests import ftp_offer_keyboard, ftp_offer_text
 from bot.views.coach import analyze_keyboard
+from bot.views.rpe import import_rating
 from bot.views.training import ActCb
 from core.accounts.context import AccountContext
 from core.training.export import ExportService
@@ -50,7 +52,11 @@ async def upload(
             logger.warning("could not send the queue note: %s", type(exc).__name__)
 
     result = await training.import_fit(account.id, data, on_wait=waiting)
-    await message.answer(views.import_text(result, account.units))
+    text, rating = import_rating(views.import_text(result, account.units), result)
+    await message.answer(text, reply_markup=rating)
+    if result.ftp_offer is not None:  # a second message: the card keeps its own buttons
+        offer = result.ftp_offer
+        await message.answer(ftp_offer_text(offer), reply_markup=ftp_offer_keyboard(offer))
 
 
 async def _download(bot: Bot, doc: Document) -> bytes | None:

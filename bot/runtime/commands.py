@@ -10,6 +10,7 @@ MENU: list[tuple[str, str]] = [
     ("week", "This week vs last week"),
     ("activities", "Your last 10 activities"),
     ("fitness", "Fitness, fatigue and form chart"),
+    ("curve", "Power curve, run bests, FTP from your curve"),
     ("dashboard", "Open your training dashboard"),
     ("web", "Sign-in link for a browser"),
     ("goal", "Race goals"),

@@ -21,12 +21,14 @@ logger = logging.getLogger(__name__)
 # the fallback last.
 HANDLER_MODULES = [
     "secret_guard",  # first: an owed Garmin password must reach no other handler
+    "rpe",  # before the commands: any command ends the wait for an RPE note
     "start",
     "usage",
     "settings",
     "account",
     "admin",
     "training",
+    "bests",
     "goals",
     "garmin",
     "billing",

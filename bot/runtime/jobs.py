@@ -1,10 +1,11 @@
 """The worker's clock: one tick a minute asks the database what is due; no per-user jobs.
 
 A tick enqueues the morning summaries that are due, flushes the push outbox, confirms what
-Telegram accepted, then runs the due Garmin syncs (priority users first, a bounded number at
-once) and flushes again. Only the worker holding the scheduler lock does any of it; every
-worker tries to take the lock on every tick, so a standby leads within one tick of the
-leader's death. (Pushes go out from every worker: see bot.delivery.notifier.)
+Telegram accepted, enqueues (and flushes) the weekly reports due on Mondays, then runs the due
+Garmin syncs (priority users first, a bounded number at once) and flushes again. Only the
+worker holding the scheduler lock does any of it; every worker tries to take the lock on every
+tick, so a standby leads within one tick of the leader's death. (Pushes go out from every
+worker: see bot.delivery.notifier.)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class TickResult:
     active: bool  # False: another worker holds the lock
     summaries_enqueued: int = 0
     summaries_confirmed: int = 0
+    weekly_reports: int = 0
     syncs: int = 0
 
 
@@ -71,6 +73,7 @@ class Scheduler:
         self._lock = lock or make_lock(container.engine, container.settings.data_dir)
         self._sync = container.services.garmin_sync
         self._summary = container.services.daily_summary
+        self._weekly = container.services.weekly_report
         self._aps: AsyncIOScheduler | None = None
         self._ticking: asyncio.Task[Any] | None = None
 
@@ -121,6 +124,9 @@ class Scheduler:
         result.summaries_enqueued = await self._enqueue_while_flushing(due)
         await self._flush()
         result.summaries_confirmed = await self._summary.confirm(due)
+        result.weekly_reports = await self._weekly.enqueue(await self._weekly.due(now))
+        if result.weekly_reports:
+            await self._flush()
         result.syncs = await self._run_syncs(now)
         await self._flush()
         return result

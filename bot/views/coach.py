@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 from aiogram.filters.callback_data import CallbackData
@@ -16,6 +18,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.views.common import MAX_TEXT, esc, split_text
 from core.coach.plans import PlanResult, PlanSession, PlanWeek, WorkoutResult
 from core.coach.service import AnalysisResult
+from core.garmin.calendar import CalendarOutcome
+from core.training.structured import Repeat, Step, Workout
+from core.training.structured.describe import step_text
 
 _PARTIAL = re.compile(r"(&[#\w]*|<[^<>]*)$")
 _TAGS = re.compile(r"<[^<>]*>")
@@ -25,6 +30,7 @@ ANALYZE_USAGE = "Use /analyze for your latest activity, or /analyze followed by 
 WORKOUT_USAGE = "Use /workout for today's session, or /workout new for a different one."
 PLAN_CANCEL = "cancel"  # /plan cancel archives the active plan
 WORKOUT_NEW = "new"  # /workout new asks for a different session
+MAX_OUTLINE = 300  # characters of a plan session's step outline
 
 
 class AnalyzeCb(CallbackData, prefix="an"):
@@ -82,7 +88,22 @@ def _session(s: PlanSession) -> str:
     line = f"<b>{s.weekday} {_day(s.day)}</b> · " + esc(
         _join(s.sport, s.title, _minutes(s.duration_min), s.intensity)
     )
-    return f"{line}\n{esc(s.description)}" if s.description else line
+    if s.description:
+        line += f"\n{esc(s.description)}"
+    return f"{line}\n<i>{esc(workout_outline(s.workout))}</i>" if s.workout else line
+
+
+def workout_outline(workout: Workout) -> str:
+    """A plan session's steps in one line: 'Warm-up 10 min · 3× (Work 8 min @ 88-93% FTP,
+    Recovery 3 min) · Cool-down 10 min'; /workout that day shows them in full."""
+    text = " · ".join(_outline(item) for item in workout.steps)
+    return text if len(text) <= MAX_OUTLINE else text[: MAX_OUTLINE - 1] + "…"
+
+
+def _outline(item: Step | Repeat) -> str:
+    if isinstance(item, Repeat):
+        return f"{item.count}× (" + ", ".join(_outline(s) for s in item.steps) + ")"
+    return step_text(replace(item, note=None), None)
 
 
 def week_blocks(plan: PlanResult, week: PlanWeek) -> list[str]:
@@ -145,11 +166,15 @@ def no_week_text(week: int) -> str:
     return f"Your plan has no week {week}."
 
 
-def plan_archived_text(plan: PlanResult) -> str:
-    return (
+def plan_archived_text(plan: PlanResult, removed_from_garmin: int = 0) -> str:
+    text = (
         f"Plan <b>{esc(plan.title)}</b> archived. Make a new one with /plan &lt;your goal&gt;, "
         "or /plan for your next race goal."
     )
+    if removed_from_garmin:
+        what = "Its workout" if removed_from_garmin == 1 else f"Its {removed_from_garmin} workouts"
+        text += f"\n{what} left your Garmin Connect calendar."
+    return text
 
 
 WORKOUT_FIT_CAPTION = (
@@ -161,6 +186,58 @@ WORKOUT_ZWO_CAPTION = "For Zwift: put it in Documents/Zwift/Workouts/&lt;your Zw
 def workout_file_caption(file_name: str) -> str:
     """What to do with one workout file."""
     return WORKOUT_ZWO_CAPTION if file_name.endswith(".zwo") else WORKOUT_FIT_CAPTION
+
+
+GARMIN_NOT_SCHEDULED = {
+    "link_broken": "Garmin refused the sign-in: /connect links it again.",
+    "garmin_busy": "Garmin Connect is limiting requests right now.",
+    "garmin_down": "Garmin Connect could not be reached.",
+    "failed": "Something went wrong on the way there.",
+}
+
+
+def garmin_calendar_line(outcome: CalendarOutcome) -> str | None:
+    """One line on the workout's place on the Garmin calendar; None without a Garmin link."""
+    day = f"{outcome.day.strftime('%a')} {_day(outcome.day)}"
+    if outcome.scheduled:
+        return f"On your Garmin Connect calendar for {day}; it reaches your watch at its next sync."
+    if outcome.reason is None or outcome.reason == "not_linked":
+        return None
+    why = GARMIN_NOT_SCHEDULED[outcome.reason]
+    return f"Not on your Garmin calendar: {why} The file above still works."
+
+
+PLAN_CALENDAR_DAYS = 7  # a new plan's sessions put on the Garmin calendar at once
+
+
+def plan_days_to_schedule(plan: PlanResult) -> dict[date, Workout]:
+    """The structured sessions of a new plan's first seven days (one per day: the first)."""
+    start = plan.start_date
+    end = start + timedelta(days=PLAN_CALENDAR_DAYS)
+    days: dict[date, Workout] = {}
+    for session in (s for week in plan.weeks for s in week.sessions):
+        if start <= session.day < end and session.workout is not None:
+            days.setdefault(session.day, session.workout)
+    return days
+
+
+def plan_calendar_line(outcomes: Sequence[CalendarOutcome]) -> str | None:
+    """One line on the new plan's week on the Garmin calendar; None without a Garmin link."""
+    done = [o for o in outcomes if o.scheduled]
+    failed = next((o for o in outcomes if not o.scheduled and o.reason != "not_linked"), None)
+    if failed is not None and failed.reason is not None:
+        why = GARMIN_NOT_SCHEDULED[failed.reason]
+        return (
+            f"{len(done)} of {len(outcomes)} sessions of the coming week went to your Garmin "
+            f"calendar. {why} /workout sends each day's session as a file."
+        )
+    if not done:
+        return None
+    what = "1 session is" if len(done) == 1 else f"{len(done)} sessions are"
+    return (
+        f"The coming week's {what} on your Garmin Connect calendar, reaching your watch at "
+        "its next sync; each morning puts that day's session there."
+    )
 
 
 def workout_parts(workout: WorkoutResult) -> list[str]:

@@ -15,12 +15,21 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.views.billing import change_text
 from bot.views.garmin import LINK_BROKEN_TEXT, connect_keyboard, new_activities_text
+from bot.views.rpe import ask_text, push_keyboard
 from bot.views.summary import summary_text
+from bot.views.weekly import weekly_chart_png, weekly_text
 from core.billing.rules import Change
 from core.garmin.notices import LinkBroken, NewActivities
 from core.notify.daily_summary import MorningSummary
-from core.notify.kinds import GARMIN_LINK_BROKEN, NEW_ACTIVITIES, PLAN_CHANGE, SUMMARY
+from core.notify.kinds import (
+    GARMIN_LINK_BROKEN,
+    NEW_ACTIVITIES,
+    PLAN_CHANGE,
+    SUMMARY,
+    WEEKLY_REPORT,
+)
 from core.notify.outbox import PendingPush, from_data
+from core.notify.weekly_figures import WeeklyReport
 
 LEGACY_PHOTO_KEY = "photo_png_b64"
 
@@ -58,7 +67,11 @@ def _summary(s: MorningSummary, _: Reader) -> Rendered:
 
 
 def _new_activities(n: NewActivities, reader: Reader) -> Rendered:
-    return Rendered(new_activities_text(n, reader.units))
+    keyboard = push_keyboard(n)
+    text = new_activities_text(n, reader.units)
+    if keyboard is not None:  # the buttons rate the newest: say so above them
+        text = ask_text(text, several=n.total > 1)
+    return Rendered(text, keyboard)
 
 
 def _link_broken(_: LinkBroken, __: Reader) -> Rendered:
@@ -69,12 +82,21 @@ def _plan_change(change: Change, reader: Reader) -> Rendered:
     return Rendered(change_text(change, reader.timezone) or "")  # no words: nothing is sent
 
 
+def _weekly(r: WeeklyReport, reader: Reader) -> Rendered:
+    # The chart is drawn here, when sent: the outbox holds only the week's figures.
+    return Rendered(weekly_text(r, reader.units), photo=weekly_chart_png(r))
+
+
 VIEWS: dict[str, _View[Any]] = {
     SUMMARY: _View(MorningSummary, _summary),
     NEW_ACTIVITIES: _View(NewActivities, _new_activities),
     GARMIN_LINK_BROKEN: _View(LinkBroken, _link_broken),
     PLAN_CHANGE: _View(Change, _plan_change),
+    WEEKLY_REPORT: _View(WeeklyReport, _weekly),
 }
+# Kinds whose rendering draws a chart (a tenth of a second): the sender renders them on a
+# thread so the loop keeps sending; the others take microseconds and are rendered in place.
+DRAWN_KINDS = frozenset({WEEKLY_REPORT})
 
 
 def render_push(push: PendingPush) -> Rendered:

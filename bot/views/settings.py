@@ -7,7 +7,7 @@ from functools import cache
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.views.common import esc, zone_label
+from bot.views.common import FixedKeyboard, esc, zone_label
 from core.accounts.context import AccountContext
 from core.training.formatting import format_pace
 
@@ -30,6 +30,7 @@ FIELDS: dict[str, tuple[str, str]] = {
 }
 UNITS_FIELD = "units"  # the units button: switches at once
 SUMMARY_FIELD = "summary_toggle"  # the morning summary button: switches at once
+WEEKLY_FIELD = "weekly_toggle"  # the Monday weekly report button: switches at once
 SIGN_OUT_FIELD = "sign_out"
 
 STALE_BUTTON = "That button is not valid any more. Send /settings again."
@@ -64,6 +65,7 @@ def settings_text(account: AccountContext, sessions: int | None = None) -> str:
         f"Timezone: {esc(zone_label(account.timezone))}{'' if account.timezone_set else unset}\n"
         f"Morning summary: {account.summary_time.strftime('%H:%M')}"
         f" ({'on' if account.summary_enabled else 'off'})\n"
+        f"Weekly report: Mondays, same time ({'on' if account.weekly_report_enabled else 'off'})\n"
         f"Units: {account.units}\n\n"
         "<b>Thresholds</b> (unset ones are estimated from your data)\n"
         f"HR max: {v(profile.hr_max)} · HR rest: {v(profile.hr_rest)} · LTHR: {v(profile.lthr)}\n"
@@ -90,11 +92,15 @@ def saved_text(account: AccountContext) -> str:
 
 def settings_keyboard(account: AccountContext, sessions: int | None = None) -> InlineKeyboardMarkup:
     sessions = account.dashboard_sessions if sessions is None else sessions
-    return _keyboard(account.units, account.summary_enabled, sessions > 0)
+    return _keyboard(
+        account.units, account.summary_enabled, account.weekly_report_enabled, sessions > 0
+    )
 
 
-@cache  # eight variants, the same on every /settings
-def _keyboard(units: str, summary_enabled: bool, signed_in: bool) -> InlineKeyboardMarkup:
+@cache  # sixteen variants, the same on every /settings
+def _keyboard(
+    units: str, summary_enabled: bool, weekly_enabled: bool, signed_in: bool
+) -> FixedKeyboard:
     names = list(FIELDS)
     rows = [
         [
@@ -112,6 +118,10 @@ def _keyboard(units: str, summary_enabled: bool, signed_in: bool) -> InlineKeybo
                 text="Summary " + ("off" if summary_enabled else "on"),
                 callback_data=SetCb(field=SUMMARY_FIELD).pack(),
             ),
+            InlineKeyboardButton(
+                text="Weekly report " + ("off" if weekly_enabled else "on"),
+                callback_data=SetCb(field=WEEKLY_FIELD).pack(),
+            ),
         ]
     )
     if signed_in:
@@ -123,7 +133,7 @@ def _keyboard(units: str, summary_enabled: bool, signed_in: bool) -> InlineKeybo
                 )
             ]
         )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return FixedKeyboard(inline_keyboard=rows)
 
 
 def question_text(field: str) -> str:

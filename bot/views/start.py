@@ -24,7 +24,7 @@ HELP = (
     "Send me a <b>.fit</b> file from any watch or app, or link Garmin Connect with /connect, "
     "and I compute your training load (TSS, TRIMP) and fitness (CTL), fatigue (ATL) and form "
     "(TSB), the way TrainingPeaks and intervals.icu do.\n\n"
-    "<b>Training</b>: /today /week /activities /fitness /goal\n"
+    "<b>Training</b>: /today /week /activities /fitness /curve /goal\n"
     "<b>AI coach</b>: just write to me, or /analyze /plan /workout\n"
     "<b>Garmin</b>: /connect /sync /disconnect\n"
     "<b>Account</b>: /usage /upgrade /billing /settings /export /delete\n"

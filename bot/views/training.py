@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.views.bests import best_lines
 from bot.views.common import MAX_TEXT, esc
+from bot.views.rpe import rpe_line
 from core.training.activities import ActivityCard
 from core.training.formatting import format_distance, format_duration, sport_name
 from core.training.imports import ImportResult
@@ -76,6 +78,9 @@ def card_text(card: ActivityCard, units: str) -> str:
         np_text = f", NP {card.normalized_power:.0f} W" if card.normalized_power else ""
         lines.append(f"Power {card.avg_power:.0f} W avg{np_text}")
     lines.append(load_line(card))
+    lines.extend(best_lines(card.new_bests))
+    if (rated := rpe_line(card.rpe, card.srpe_load)) is not None:
+        lines.append(rated)
     if card.estimates:
         lines.append("Set your thresholds in /settings for exact figures.")
     return "\n".join(lines)
@@ -117,6 +122,8 @@ def session_line(card: ActivityCard, units: str) -> str:
     if card.avg_hr:
         parts.append(f"HR {card.avg_hr:.0f}")
     parts.append(f"load {card.load:.0f}{'*' if card.load_estimated else ''}")
+    if card.new_bests:
+        parts.append("🏆 new best")
     return " · ".join(parts)
 
 

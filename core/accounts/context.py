@@ -57,6 +57,7 @@ class AccountContext:
     units: str
     summary_time: time
     summary_enabled: bool
+    weekly_report_enabled: bool
     is_blocked: bool
     plan: PlanLimits
     profile: Profile = Profile()

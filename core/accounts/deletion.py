@@ -12,13 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.clock import Clock
 from core.db.models import UserSubscription
 from core.db.uow import UnitOfWorkFactory
 from core.errors import BillingNotStopped, PaymentsError, PaymentsNotConfigured, UnknownUser
 from core.gateways.payments import Payments
+
+if TYPE_CHECKING:
+    from core.garmin.calendar import GarminCalendar
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +79,18 @@ def billing_to_stop(row: UserSubscription | None, now: datetime) -> BillingToSto
 class AccountDeletion:
     """Cancels the athlete's subscriptions, then deletes every row of the account."""
 
-    def __init__(self, uow: UnitOfWorkFactory, payments: Payments, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        payments: Payments,
+        clock: Clock,
+        *,
+        calendar: GarminCalendar | None = None,
+    ) -> None:
         self._uow = uow
         self._payments = payments
         self._clock = clock
+        self._calendar = calendar
 
     async def billing_to_stop(self, user_id: int) -> BillingToStop:
         """The subscriptions /delete would cancel, for the confirmation question."""
@@ -103,6 +114,7 @@ class AccountDeletion:
                 )
             except PaymentsError:
                 raise BillingNotStopped(STARS_UNREACHABLE, retry=True) from None
+        await self._clear_garmin_calendar(user_id)
         async with self._uow() as uow:
             # The billing lock: a webhook being applied to this account finishes first.
             if not await uow.billing.lock_account(user_id):
@@ -111,6 +123,16 @@ class AccountDeletion:
             await uow.commit()
         logger.info("Deleted account %s (billing stopped: %s)", user_id, stop)
         return stop
+
+    async def _clear_garmin_calendar(self, user_id: int) -> None:
+        """Best effort: the workouts this bot put on the athlete's Garmin calendar go too; a
+        Garmin failure never stops a deletion."""
+        if self._calendar is None:
+            return
+        try:
+            await self._calendar.clear_all(user_id)
+        except Exception:
+            logger.exception("Account %s: could not clear its Garmin calendar", user_id)
 
     async def _cancel_stripe(self, user_id: int, subscription_id: str) -> None:
         try:

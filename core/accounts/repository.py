@@ -27,7 +27,7 @@ FREE_PLAN = "free"
 # The columns an AccountContext is made of, labelled by prefix (sub_, plan_, free_, profile_).
 CONTEXT_USER_COLUMNS = (
     "id", "chat_id", "first_name", "language", "timezone", "timezone_set", "units",
-    "summary_time", "summary_enabled", "is_blocked", "secret_due_until",
+    "summary_time", "summary_enabled", "weekly_report_enabled", "is_blocked", "secret_due_until",
 )  # fmt: skip
 CONTEXT_SUB_COLUMNS = ("status", "current_period_end", "grace_until")
 

@@ -178,6 +178,10 @@ class AccountService:
     async def set_summary_enabled(self, user_id: int, enabled: bool) -> AccountContext:
         return await self._update(user_id, summary_enabled=enabled)
 
+    async def set_weekly_report_enabled(self, user_id: int, enabled: bool) -> AccountContext:
+        """The Monday report of the week just ended: on or off."""
+        return await self._update(user_id, weekly_report_enabled=enabled)
+
     async def set_blocked(self, user_id: int, blocked: bool) -> None:
         """Blocked users get no pushes until they write again."""
         await self._update(user_id, is_blocked=blocked)

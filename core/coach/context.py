@@ -193,6 +193,9 @@ def activity_line(a: ActivityMetrics, tz: str) -> str:
         np_text = f" (NP {a.normalized_power:.0f} W)" if a.normalized_power else ""
         parts.append(f"power {a.avg_power:.0f} W{np_text}")
     parts.append(f"load {a.load:.0f} ({clean(a.load_method, 16)})")
+    if a.rpe is not None:  # the athlete's own rating; their note is never put in the prompt
+        srpe = f", session RPE load {a.srpe_load:.0f}" if a.srpe_load is not None else ""
+        parts.append(f"RPE {a.rpe}/10{srpe}")
     sport = clean(sport_name(a.sport, a.sub_sport or "generic"), 40)
     day = a.local_date
     return f"- {day.isoformat()} {WEEKDAYS[day.weekday()]} {local:%H:%M} {sport}: " + ", ".join(

@@ -1,8 +1,10 @@
 """Training plans and workouts from the model: the JSON shape asked for, its checks, the results.
 
-The model answers in JSON mode (a workout: in the server's structured-output mode where it has
-one); its answer is validated here before anything is stored, so a malformed plan or workout is
-refused (and the user's unit refunded) rather than shown half-broken.
+The model answers in the server's structured-output mode where it has one (else JSON mode); its
+answer is validated here before anything is stored, so a malformed plan or workout is refused
+(and the user's unit refunded) rather than shown half-broken. Every plan session carries its
+structured workout; one that does not hold together even after the safe repairs leaves that
+session as text only, and a plan none of whose workouts holds together is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.db.uow import UnitOfWork
 from core.errors import BadWorkout, LLMEmptyAnswer
 from core.limits.feature_gate import release_active_plans
 from core.training.structured import (
+    WORKOUT_JSON_SCHEMA,
     AthleteThresholds,
     Repeat,
     Step,
@@ -40,15 +43,6 @@ logger = logging.getLogger(__name__)
 
 MAX_PLAN_WEEKS = 16
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-PLAN_SCHEMA_TEXT = """Answer with one JSON object only, in this shape:
-{"title": "short plan title",
- "weeks": [{"week": 1, "focus": "what this week builds",
-            "sessions": [{"day": "Mon", "sport": "running", "title": "Easy run",
-                          "duration_min": 45, "intensity": "easy",
-                          "description": "how to do it, with paces/HR/power targets"}]}]}
-"day" is one of Mon, Tue, Wed, Thu, Fri, Sat, Sun. Leave rest days out. Week 1 starts on the
-plan's start date."""
 
 WORKOUT_SCHEMA_TEXT = """Answer with one JSON object only, in this shape:
 {"name": "short workout title", "sport": "running", "indoor": false,
@@ -68,6 +62,21 @@ A step's "kind" is warmup, work, recovery, cooldown or rest; a repeat block is
 "hr_pct_lthr" in percent, "hr_zone" 1-5, "pace_s_per_km" in seconds per km (low is the faster
 pace), or "none" with null low and high. Put the session's purpose in the first step's note."""
 
+PLAN_SCHEMA_TEXT = """Answer with one JSON object only, in this shape:
+{"title": "short plan title",
+ "weeks": [{"week": 1, "focus": "what this week builds",
+            "sessions": [{"day": "Mon", "sport": "running", "title": "Easy run",
+                          "duration_min": 45, "intensity": "easy",
+                          "description": "how to do it, with paces/HR/power targets",
+                          "workout": {"name": "Easy run", "sport": "running", "indoor": false,
+                                      "steps": [...]}}]}]}
+"day" is one of Mon, Tue, Wed, Thu, Fri, Sat, Sun. Leave rest days out. Week 1 starts on the
+plan's start date. "intensity" is one of recovery, easy, moderate, hard or key (key: the week's
+most important session). Each session's "workout" is that session as a structured workout:
+short (warm-up, the main set as a repeat block, cool-down), its total time near "duration_min",
+in this shape:
+""" + WORKOUT_SCHEMA_TEXT.split("\n", 1)[1]
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
@@ -80,6 +89,9 @@ class SessionSpec(_Spec):
     duration_min: float = Field(ge=0, le=24 * 60)
     intensity: str = Field(default="", max_length=100)
     description: str = Field(default="", max_length=2000)
+    # The model's structured workout as it came; `parse_plan` puts the repaired one here, or
+    # None when it does not hold together.
+    workout: Any = None
 
 
 class WeekSpec(_Spec):
@@ -93,6 +105,45 @@ class PlanSpec(_Spec):
     weeks: list[WeekSpec] = Field(min_length=1, max_length=MAX_PLAN_WEEKS)
 
 
+def _strict_object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+_SESSION_SCHEMA = _strict_object({
+    "day": {"type": "string", "enum": list(WEEKDAYS)},
+    "sport": {"type": "string"},
+    "title": {"type": "string"},
+    "duration_min": {"type": "number"},
+    "intensity": {"type": "string"},
+    "description": {"type": "string"},
+    "workout": {"anyOf": [{"$ref": "#/$defs/workout"}, {"type": "null"}]},
+})  # fmt: skip
+_WORKOUT_OBJECT = {k: v for k, v in WORKOUT_JSON_SCHEMA.items() if k != "$defs"}
+
+# The plan's JSON Schema for a server's strict structured-output mode: each session's workout
+# in the workout's own schema (its definitions moved to the root, where its references point).
+PLAN_JSON_SCHEMA: dict[str, Any] = {
+    **_strict_object({
+        "title": {"type": "string"},
+        "weeks": {"type": "array", "items": _strict_object({
+            "week": {"type": "integer"},
+            "focus": {"type": "string"},
+            "sessions": {"type": "array", "items": _SESSION_SCHEMA},
+        })},
+    }),
+    "$defs": {**WORKOUT_JSON_SCHEMA["$defs"], "workout": _WORKOUT_OBJECT},
+}  # fmt: skip
+PLAN_RESPONSE_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {"name": "plan", "strict": True, "schema": PLAN_JSON_SCHEMA},
+}
+
+
 @dataclass(frozen=True)
 class PlanSession:
     day: date
@@ -102,6 +153,7 @@ class PlanSession:
     duration_min: int
     intensity: str
     description: str
+    workout: Workout | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +179,11 @@ class PlanResult:
     def week_of(self, day: date) -> PlanWeek | None:
         """The plan week that contains `day`."""
         return next((w for w in self.weeks if w.start <= day < w.start + timedelta(7)), None)
+
+    def session_on(self, day: date) -> PlanSession | None:
+        """The day's planned session (the first, if the plan has two that day)."""
+        week = self.week_of(day)
+        return next((s for s in week.sessions if s.day == day), None) if week else None
 
 
 @dataclass(frozen=True)
@@ -189,7 +246,8 @@ def _json_object(text: str, what: str) -> Any:
 
 
 def parse_plan(text: str) -> PlanSpec:
-    """The model's plan, checked against the schema, or LLMEmptyAnswer."""
+    """The model's plan, checked against the schema, each session's workout repaired (None when
+    it cannot be), or LLMEmptyAnswer; also when workouts came and none of them holds together."""
     try:
         spec = PlanSpec.model_validate(_json_object(text, "plan"))
     except ValidationError:
@@ -197,7 +255,27 @@ def parse_plan(text: str) -> PlanSpec:
     numbers = [w.week for w in spec.weeks]
     if len(set(numbers)) != len(numbers):
         raise _unreadable("plan")
+    given = valid = 0
+    for week in spec.weeks:
+        for session in week.sessions:
+            if session.workout is None:
+                continue
+            given += 1
+            session.workout = _session_workout(session.workout, session.title)
+            valid += session.workout is not None
+    if given and not valid:
+        logger.info("plan refused: none of its %d workouts holds together", given)
+        raise _unreadable("plan")
     return spec
+
+
+def _session_workout(data: object, title: str) -> dict[str, Any] | None:
+    """A session's workout after the safe repairs, as stored; None when it does not hold."""
+    try:
+        return repair_workout(data).to_json()
+    except BadWorkout as exc:
+        logger.info("a plan session's workout was left out (%s): %s", title[:40], exc.message)
+        return None
 
 
 def _session_day(day: str, week_start: date) -> date:
@@ -249,6 +327,7 @@ def plan_result(row: TrainingPlan) -> PlanResult:
                 duration_min=int(round(float(s.get("duration_min") or 0))),
                 intensity=str(s.get("intensity", "")),
                 description=str(s.get("description", "")),
+                workout=stored_workout(s),
             )
             for s in w.get("sessions", [])
         )
@@ -401,8 +480,9 @@ async def store_workout(
     day: date,
     at: datetime,
     profile: AthleteThresholds | None,
+    source: str = "ai",
 ) -> WorkoutResult:
-    """Store the workout for the user's local `day`."""
+    """Store the workout for the user's local `day` (source "ai", or "plan" for a plan's)."""
     row = await uow.coach.add_workout(
         user_id,
         day=day,
@@ -410,7 +490,7 @@ async def store_workout(
         title=workout.name[:200],
         description=describe_workout(workout, profile),
         structure=workout_structure(workout),
-        source="ai",
+        source=source,
         created_at=at,
     )
     return workout_result(row, cached=False)

@@ -18,6 +18,7 @@ from uuid import uuid4
 
 from core.accounts.context import AccountContext, AccountRef, resolve
 from core.clock import Clock, local_today
+from core.coach.adaptive_day import workout_of_day
 from core.coach.context import (
     CoachContext,
     analysis_messages,
@@ -28,6 +29,7 @@ from core.coach.context import (
     workout_messages,
 )
 from core.coach.plans import (
+    PLAN_RESPONSE_FORMAT,
     PlanResult,
     WorkoutResult,
     close_plans,
@@ -59,7 +61,7 @@ T = TypeVar("T")
 
 CHAT_MAX_TOKENS = 1000
 ANALYSIS_MAX_TOKENS = 1000
-PLAN_MAX_TOKENS = 8000
+PLAN_MAX_TOKENS = 16000  # weeks of sessions, each with its structured workout as JSON
 WORKOUT_MAX_TOKENS = 3000  # one structured workout of up to 50 steps as JSON
 MAX_QUESTION_CHARS = 4000
 MAX_GOAL_CHARS = 500
@@ -285,7 +287,11 @@ class CoachService:
         label = goal or f"{clean(ctx.goals[0].name)} on {ctx.goals[0].race_date.isoformat()}"
         async with self._metered(acc, Feature.AI_PLAN, "plan") as call:
             completion = await call.complete(
-                self._llm, messages, max_tokens=PLAN_MAX_TOKENS, json_mode=True
+                self._llm,
+                messages,
+                max_tokens=PLAN_MAX_TOKENS,
+                json_mode=True,
+                response_format=PLAN_RESPONSE_FORMAT,
             )
             spec = parse_plan(completion.text)
             plan = await self._finish(
@@ -317,7 +323,9 @@ class CoachService:
     async def todays_workout(self, account: AccountRef, *, fresh: bool = False) -> WorkoutResult:
         """Today's workout from current form and the active plan; made once per local day.
 
-        The model answers with one structured workout (strict JSON schema where the server
+        A day the active plan has a structured session takes that session (as the morning's
+        adaptation left it) without asking the model or counting a unit. Otherwise the model
+        answers with one structured workout (strict JSON schema where the server
         takes one); an answer that does not validate after the safe repairs is refused and its
         unit given back. The result carries the FIT file (and a .zwo for indoor sessions), its
         targets in the athlete's numbers.
@@ -327,10 +335,18 @@ class CoachService:
             acc = await resolve(uow, account, now=now)
             today = local_today(now, acc.timezone)
             existing = None if fresh else await uow.training.workout_on(acc.id, today)
-            ctx = None if existing else await load_context(uow, acc, now=now, chat=False)
+            planned = None if fresh or existing else await workout_of_day(uow, acc.id, today)
+            ctx = None if existing or planned else await load_context(uow, acc, now=now, chat=False)
         profile = acc.profile
         if existing is not None:
             return with_files(workout_result(existing, cached=True), profile, created=now)
+        if planned is not None:
+            async with self._uow() as uow:
+                made = await store_workout(
+                    uow, acc.id, planned, day=today, at=now, profile=profile, source="plan"
+                )
+                await uow.commit()
+            return with_files(made, profile, created=now)
         assert ctx is not None
         messages = workout_messages(ctx)
         async with self._metered(acc, Feature.AI_WORKOUT, "workout") as call:

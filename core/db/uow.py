@@ -14,15 +14,19 @@ from core.accounts.admin_repository import AdminRepository
 from core.accounts.repository import ProfileRepository, UserRepository
 from core.accounts.session_repository import SessionRepository
 from core.billing.repository import BillingRepository
+from core.coach.adaptive_repository import AdaptiveDayRepository
 from core.coach.repository import CoachRepository
 from core.db.reader import RowReader
 from core.garmin.repository import DueRepository, GarminRepository, SummaryRepository
+from core.garmin.scheduled_repository import ScheduledWorkoutRepository
 from core.garmin.secrets_repository import SecretsRepository
 from core.limits.ai_usage_repository import AIUsageRepository
 from core.limits.plan_repository import PlanRepository, SubscriptionRepository
 from core.limits.throttle_repository import ThrottleRepository
 from core.limits.usage_repository import UsageRepository
 from core.notify.repository import PushRepository
+from core.notify.weekly_repository import WeeklyReportRepository
+from core.training.bests_repository import BestsRepository
 from core.training.read_repository import ActivitySeriesRepository, TrainingReadRepository
 from core.training.repository import GoalRepository, TrainingRepository
 
@@ -45,19 +49,23 @@ class UnitOfWork:
         self.usage = UsageRepository(s)
         self.ai_usage = AIUsageRepository(s)
         self.coach = CoachRepository(s)
+        self.adaptive = AdaptiveDayRepository(s)
         self.admin = AdminRepository(s)
         self.secrets = SecretsRepository(s)
         self.garmin = GarminRepository(s)
+        self.garmin_workouts = ScheduledWorkoutRepository(s)
         self.due = DueRepository(s)
         self.summaries = SummaryRepository(s)
         self.billing = BillingRepository(s)
         self.training = TrainingRepository(s)
         self.goals = GoalRepository(s)
         self.pushes = PushRepository(s)
+        self.weekly = WeeklyReportRepository(s)
         self.throttles = ThrottleRepository(s)
         self.web_sessions = SessionRepository(s)
         self.training_reads = TrainingReadRepository(s)
         self.activity_series = ActivitySeriesRepository(s)
+        self.bests = BestsRepository(s)
         return self
 
     async def __aexit__(

@@ -13,9 +13,10 @@ from functools import partial
 
 from core.clock import Clock, utcnow
 from core.db.scope import user_scope
-from core.db.uow import UnitOfWorkFactory
+from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.errors import (
     AppError,
+    ConfigError,
     GarminMfaExpired,
     GarminMfaRequired,
     GarminRateLimited,
@@ -215,6 +216,8 @@ class GarminLinkService:
     ) -> None:
         now = self._clock()
         async with self._uow() as uow:
+            if await self._other_account(uow, user_id, email):
+                await uow.garmin_workouts.forget_all(user_id)
             await uow.garmin.replace_credentials(
                 user_id,
                 email_enc=self._cipher.encrypt(email),
@@ -227,6 +230,18 @@ class GarminLinkService:
             await uow.commit()
         logger.info("user %s linked Garmin Connect (password kept: %s)", user_id, bool(password))
 
+    async def _other_account(self, uow: UnitOfWork, user_id: int, email: str) -> bool:
+        """Whether a link exists to a Garmin account other than `email`: the workouts we put on
+        the old one's calendar cannot be replaced from the new one."""
+        old = await uow.garmin.credentials(user_id)
+        if old is None:
+            return False
+        try:
+            before = self._cipher.decrypt(old.email_enc)
+        except ConfigError:  # unreadable: nothing can tell it is the same account
+            return True
+        return before.strip().lower() != email.strip().lower()
+
     async def disconnect(self, user_id: int) -> bool:
         """Forget the link and stop syncing; False if there was none."""
         key = str(user_id)
@@ -235,6 +250,9 @@ class GarminLinkService:
         await self._relay.release(key)
         async with self._uow() as uow:
             had = await uow.garmin.delete_credentials(user_id)
+            # The workouts stay on the athlete's Garmin calendar; without the link they are
+            # no longer ours to replace.
+            await uow.garmin_workouts.forget_all(user_id)
             await uow.garmin.update_config(user_id, enabled=False, next_sync_at=None)
             await uow.commit()
         logger.info("user %s unlinked Garmin Connect", user_id)

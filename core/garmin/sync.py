@@ -33,6 +33,7 @@ from core.garmin.notices import (
     new_activities,
 )
 from core.garmin.sync_lease import SyncLeases
+from core.garmin.tokens import keep_rotated_tokens
 from core.gateways.cipher import Cipher
 from core.gateways.garmin.client import GarminGateway, GarminSession
 from core.limits.feature_gate import FeatureGate
@@ -162,7 +163,7 @@ class GarminSyncService:
             report.status = "error"
             report.error = exc.message if isinstance(exc, AppError) else type(exc).__name__
         finally:
-            await self._keep_rotated_tokens(user_id, session)
+            await keep_rotated_tokens(self._uow, self._cipher, user_id, session)
         if report.status == "auth_failed":
             report.relogged = await self._relogin(user_id)
         await self._finish(user_id, run_id, now, report)
@@ -244,19 +245,6 @@ class GarminSyncService:
             await uow.commit()
         logger.info("user %s: Garmin tokens renewed with the stored password", user_id)
         return True
-
-    async def _keep_rotated_tokens(self, user_id: int, session: GarminSession) -> None:
-        # Garmin may already have retired the old refresh token: store the new one at once.
-        try:
-            if not session.token_bundle_changed():
-                return
-            async with self._uow() as uow:
-                enc = self._cipher.encrypt(session.token_bundle())
-                await uow.garmin.update_credentials(user_id, tokens_enc=enc)
-                await uow.commit()
-            logger.info("user %s: stored Garmin's rotated tokens", user_id)
-        except Exception:
-            logger.exception("user %s: could not store rotated Garmin tokens", user_id)
 
     async def _finish(self, user_id: int, run_id: int, now: datetime, report: SyncReport) -> None:
         interval = (await self._gate.plan_for(user_id)).sync_interval_minutes

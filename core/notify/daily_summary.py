@@ -2,7 +2,8 @@
 
 A summary is enqueued with the dedup key "summary:<user_id>:<local date>" (stored once) and
 users.last_summary_on is set only after Telegram accepted it, so a restart at any point
-neither loses a summary nor sends it twice.
+neither loses a summary nor sends it twice. For an athlete with an active plan the morning also
+decides the day's session (core.coach.adaptive_day) and the summary says what changed and why.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock, utcnow
+from core.coach.adaptive_day import AdaptedDay, AdaptiveDay
 from core.db.models import GarminFitnessData, RaceGoal
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.notify.kinds import SUMMARY
@@ -45,22 +47,48 @@ class SportTime:
 
 
 @dataclass(frozen=True)
+class DayNote:
+    """The adapted day as the summary tells it: the action (keep, soften, recovery, move), the
+    planned and adapted session titles, and why."""
+
+    action: str
+    planned: str
+    adapted: str
+    why: tuple[str, ...] = ()
+    cut_pct: int = 0
+    moved: str | None = None
+
+    @classmethod
+    def of(cls, day: AdaptedDay) -> DayNote:
+        return cls(day.action, day.planned_title, day.adapted_title, day.why,
+                   day.target_cut_pct, day.moved)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class MorningSummary:
-    """The data of a morning push (kind "summary"): the /today figures, yesterday's sessions."""
+    """The data of a morning push (kind "summary"): the /today figures, yesterday's sessions,
+    and the day's planned session as adapted (athletes with an active plan)."""
 
     report: TodayReport
     yesterday: tuple[SportTime, ...]
+    plan_day: DayNote | None = None
 
 
 class DailySummaryService:
     """Finds who is due a morning summary, enqueues it, and confirms it once delivered."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, pushes: PushService, *, clock: Clock = utcnow
+        self,
+        uow: UnitOfWorkFactory,
+        pushes: PushService,
+        *,
+        clock: Clock = utcnow,
+        adaptive: AdaptiveDay | None = None,
     ) -> None:
         self._uow = uow
         self._pushes = pushes
         self._clock = clock
+        self._adaptive = adaptive or AdaptiveDay(uow, clock=clock)
 
     async def due(self, now: datetime) -> list[DueSummary]:
         """Users whose summary time has passed in their zone and who have none for today."""
@@ -85,17 +113,22 @@ class DailySummaryService:
         async with self._uow() as uow:
             queued = await uow.due.push_keys([i.key for i in items])
             todo = [i for i in items if i.key not in queued]  # queued: flush + confirm finish it
-            summaries = await self._compose(uow, todo) if todo else []
-            await uow.commit()  # the fitness rows brought up to date
+            decided: dict[int, AdaptedDay] = {}
+            summaries = await self._compose(uow, todo, decided) if todo else []
+            await uow.commit()  # the fitness rows brought up to date, the days decided
         await self._pushes.enqueue_many(
             [NewPush(item.user_id, SUMMARY, item.key, summary) for item, summary in summaries]
         )
+        for user_id, day in decided.items():  # after the pushes: the calendar may be slow
+            if day.new:
+                await self._adaptive.publish(user_id, day)
         return len(summaries)
 
     async def _compose(
-        self, uow: UnitOfWork, items: Sequence[DueSummary]
+        self, uow: UnitOfWork, items: Sequence[DueSummary], decided: dict[int, AdaptedDay]
     ) -> list[tuple[DueSummary, MorningSummary]]:
-        """The same figures as /today, for a batch of athletes."""
+        """The same figures as /today, for a batch of athletes; the days of those with an
+        active plan decided (and put in `decided`)."""
         ids = [i.user_id for i in items]
         first = min(i.day for i in items) - timedelta(days=2)
         last = max(i.day for i in items)
@@ -113,6 +146,10 @@ class DailySummaryService:
         sessions: dict[tuple[int, date], list[SportTime]] = defaultdict(list)
         for uid, day, sport, secs in await uow.summaries.sessions(ids, first, last):
             sessions[(uid, day)].append(SportTime(sport, secs))
+        tsb = {i.user_id: f.tsb for i in items if (f := fitness.get((i.user_id, i.day)))}
+        decided.update(
+            await self._adaptive.decide(uow, [(i.user_id, i.day) for i in items], tsb=tsb)
+        )
         out = []
         for item in items:
             uid, today = item.user_id, item.day
@@ -123,7 +160,8 @@ class DailySummaryService:
                 today, fitness=fitness.get((uid, today)), yesterday=fitness.get((uid, yday)),
                 wellness=well[-1] if well else None, goal=goal,
             )  # fmt: skip
-            out.append((item, MorningSummary(report, tuple(sessions[(uid, yday)]))))
+            plan_day = DayNote.of(decided[uid]) if uid in decided else None
+            out.append((item, MorningSummary(report, tuple(sessions[(uid, yday)]), plan_day)))
         return out
 
     async def confirm(self, items: Sequence[DueSummary]) -> int:

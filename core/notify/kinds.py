@@ -10,3 +10,4 @@ SUMMARY = "summary"  # core.notify.daily_summary.MorningSummary
 NEW_ACTIVITIES = "activity"  # core.garmin.notices.NewActivities
 GARMIN_LINK_BROKEN = "garmin_auth"  # core.garmin.notices.LinkBroken
 PLAN_CHANGE = "billing"  # core.billing.rules.Change
+WEEKLY_REPORT = "weekly"  # core.notify.weekly_figures.WeeklyReport

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core.training.fit import SessionData, decode_activity
 from core.training.load import LoadResult, activity_load
+from core.training.new_bests import BestMark, marks_of
 from core.training.series import chart_series
 from core.training.thresholds import Thresholds, best_mean_power, resolve_thresholds
 
@@ -170,6 +171,9 @@ class ActivityCard:
     trimp: float | None
     hr_zone_seconds: tuple[float, ...]
     estimates: tuple[str, ...] = ()  # e.g. "HR max 191": thresholds the load rests on
+    rpe: int | None = None  # the athlete's rating 1-10 (core.training.rpe)
+    srpe_load: float | None = None  # RPE x moving minutes
+    new_bests: tuple[BestMark, ...] = ()  # flagged at import (core.training.new_bests)
 
 
 def card_of(
@@ -193,5 +197,6 @@ def card_of(
         load_method=method, load_estimated=method == "estimate" or bool(estimates),
         intensity_factor=row.intensity_factor, trimp=row.trimp,
         hr_zone_seconds=tuple(float(x or 0) for x in (row.hr_zone_seconds or ())),
-        estimates=estimates,
+        estimates=estimates, rpe=row.rpe, srpe_load=row.srpe_load,
+        new_bests=marks_of(row.new_bests),
     )  # fmt: skip

@@ -133,3 +133,21 @@ def _better(best: tuple[float, float] | None, time_s: float, start: float) -> tu
 
 def _earlier(a: BestEffort, b: BestEffort) -> bool:
     return a.day is not None and (b.day is None or a.day < b.day)
+
+
+def efforts_json(efforts: Iterable[BestEffort]) -> dict[str, float]:
+    """What activity_metrics.best_efforts holds: {"<whole metres>": seconds to 0.1 s}."""
+    return {str(int(e.distance_m)): round(e.time_s, 1) for e in efforts}
+
+
+def efforts_of_json(
+    data: dict[str, float] | None, *, activity_id: int | None = None, day: date | None = None
+) -> tuple[BestEffort, ...]:
+    """Stored efforts back, at the distances of RUN_DISTANCES_M their keys name."""
+    exact = {int(d): d for d in RUN_DISTANCES_M}
+    out = []
+    for key, seconds in (data or {}).items():
+        if str(key).isdigit() and isinstance(seconds, int | float):
+            metres = exact.get(int(key), float(key))
+            out.append(BestEffort(metres, float(seconds), 0.0, activity_id, day))
+    return tuple(sorted(out, key=lambda e: e.distance_m))

@@ -12,7 +12,9 @@ from typing import Any
 from garmin_fit_sdk import Decoder, Stream
 
 from core.errors import BadFile
-from core.training.load import Series, normalized_power
+from core.training.best_efforts import best_efforts, efforts_json
+from core.training.load import POWER_SPORTS, Series, normalized_power
+from core.training.power_curve import curve_json, power_curve
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ _MAX_CADENCE = 300.0
 # FIT times below 0x10000000 are device-relative, not dates; anything before 2000 is one.
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _SERIES = ("hr", "power", "speed", "altitude", "distance")
+_EFFORT_SPORTS = frozenset({"running"})  # road and trail runs, treadmill included
 _ACTIVITY_TYPES = (None, "activity", "activity_summary")
 _NOT_ACTIVITY = {
     "settings": "This is a device settings file, not an activity.",
@@ -84,6 +87,9 @@ class SessionData:
     speed: Series = ()
     altitude: Series = ()
     distance: Series = ()
+    # Computed here, where the 1 Hz series exist: {"<seconds>": watts}, {"<metres>": seconds}.
+    power_curve: dict[str, float] | None = None
+    best_efforts: dict[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +181,10 @@ def _session(
     hr, power = series["hr"], series["power"]
     own_laps = _laps_of(mesg, laps, start, end_ts)
     num_laps = _integer(mesg.get("num_laps"))
+    sport = _label(mesg.get("sport"))
     return SessionData(
         index=index,
-        sport=_label(mesg.get("sport")),
+        sport=sport,
         sub_sport=_label(mesg.get("sub_sport")),
         start_time=start,
         timer_s=timer if timer is not None else (elapsed or 0.0),
@@ -194,7 +201,22 @@ def _session(
         lap_count=len(own_laps) or (num_laps if num_laps and num_laps < 10_000 else 0),
         laps=own_laps,
         **series,
+        power_curve=_curve(sport, power),
+        best_efforts=_efforts(sport, series["distance"]),
     )
+
+
+def _curve(sport: str, power: Series) -> dict[str, float] | None:
+    """Rides only: running power (other meters, other scale) would spoil a cycling curve."""
+    if sport not in POWER_SPORTS or not any(w > 0 for _, w in power):
+        return None
+    return curve_json(power_curve(power)) or None
+
+
+def _efforts(sport: str, distance: Series) -> dict[str, float] | None:
+    if sport not in _EFFORT_SPORTS or not distance:
+        return None
+    return efforts_json(best_efforts(distance)) or None
 
 
 def _laps_of(

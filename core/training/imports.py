@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from core.accounts.context import AccountContext, resolve
 from core.clock import Clock, local_today, utcnow
 from core.db.models import ActivityMetrics
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -21,18 +22,22 @@ from core.errors import (
     TooManySessions,
     UnknownUser,
 )
+from core.limits.feature_gate import history_start_of
 from core.training import fitness_store
 from core.training.activities import (
     ActivityCard,
     ParsedFile,
+    ParsedSession,
     ThresholdEvidence,
     activity_row,
     card_of,
     parse_fit,
 )
+from core.training.bests import FtpOffer, ftp_offer, recent_curve
 from core.training.decode_pool import CallTimedOut, DecodePool, WorkerDied
 from core.training.fit import MAX_FIT_BYTES
 from core.training.import_queue import ImportQueue, OnWait
+from core.training.new_bests import ActivityBests, activity_bests, flag_new_bests
 from core.training.thresholds import Thresholds
 
 logger = logging.getLogger(__name__)
@@ -53,6 +58,7 @@ class ImportResult:
     duplicates: int
     recovered: bool
     existing: list[ActivityCard] = field(default_factory=list)
+    ftp_offer: FtpOffer | None = None  # when a new ride set the 90-day best it rests on
 
 
 class TrainingService:
@@ -103,7 +109,7 @@ class TrainingService:
     ) -> ImportResult:
         digest = hashlib.sha256(data).hexdigest()
         async with self._uow() as uow:
-            tz = await self._timezone(uow, user_id)
+            ctx = await resolve(uow, user_id, now=self._clock())  # zone, plan and profile
             known = await uow.training.duplicates(
                 user_id,
                 content_hash=digest,
@@ -116,7 +122,7 @@ class TrainingService:
             evidence = await self._evidence(uow, user_id)
         parsed = await self._decode(user_id, data, evidence)
         try:
-            return await self._store(user_id, parsed, tz, source, garmin_activity_id)
+            return await self._store(ctx, parsed, source, garmin_activity_id)
         except IntegrityError:  # the same file stored by a concurrent request just now
             logger.info("concurrent import of the same file for user %s", user_id)
             async with self._uow() as uow:
@@ -141,13 +147,16 @@ class TrainingService:
         return parsed
 
     async def _store(
-        self, user_id: int, parsed: ParsedFile, tz: str, source: str, garmin_id: int | None
+        self, ctx: AccountContext, parsed: ParsedFile, source: str, garmin_id: int | None
     ) -> ImportResult:
+        user_id, tz = ctx.id, ctx.timezone
         async with self._uow() as uow:
             dups = await self._duplicates(uow, user_id, parsed, garmin_id)
             fresh = _fresh(parsed, dups, garmin_id)
-            rows = [activity_row(parsed, s, tz=tz, source=source, garmin_activity_id=garmin_id)
+            rows = [_with_bests(activity_row(parsed, s, tz=tz, source=source,
+                                             garmin_activity_id=garmin_id), s)
                     for s in fresh]  # fmt: skip
+            history = await self._flag_bests(uow, ctx, rows)
             ids = await uow.training.add_activities(user_id, rows) if rows else []
             charts = {i: s.series for i, s in zip(ids, fresh, strict=True) if s.series}
             if charts:
@@ -161,7 +170,40 @@ class TrainingService:
             cards = await self._cards(uow, user_id, new, th=parsed.thresholds)
             existing = await self._cards(uow, user_id, dups)
         logger.info("user %s imported %d session(s), %d duplicate(s)", user_id, len(new), len(dups))
-        return ImportResult(cards, len(dups), parsed.recovered, existing)
+        offer = self._ftp_offer(ctx, history, rows, ids)
+        return ImportResult(cards, len(dups), parsed.recovered, existing, offer)
+
+    async def _flag_bests(
+        self, uow: UnitOfWork, ctx: AccountContext, rows: list[dict[str, Any]]
+    ) -> list[ActivityBests] | None:
+        """Set each new row's new_bests against what came before it; the history read (None:
+        no new row has a curve or efforts, so nothing was read)."""
+        if not any(r.get("power_curve") or r.get("best_efforts") for r in rows):
+            return None
+        since = history_start_of(ctx.plan, ctx.timezone, self._clock())
+        history = await uow.bests.history(ctx.id, since=since)
+        earlier = list(history)
+        for row in sorted(rows, key=lambda r: r["start_time"]):  # a file's earlier sessions count
+            mine = _bests_of(row, None)
+            if mine.curve.points or mine.efforts:
+                row["new_bests"] = [m.as_json() for m in flag_new_bests(mine, earlier, since=since)]
+                earlier.append(mine)
+        return history
+
+    def _ftp_offer(
+        self,
+        ctx: AccountContext,
+        history: list[ActivityBests] | None,
+        rows: list[dict[str, Any]],
+        ids: list[int],
+    ) -> FtpOffer | None:
+        """The FTP proposal, when one of these new rides holds the best it rests on."""
+        if history is None:
+            return None
+        new = [_bests_of(r, i) for r, i in zip(rows, ids, strict=True)]
+        today = local_today(self._clock(), ctx.timezone)
+        offer = ftp_offer(recent_curve(history + new, today=today), current=ctx.profile.ftp)
+        return offer if offer is not None and offer.activity_id in ids else None
 
     async def _duplicates(
         self, uow: UnitOfWork, user_id: int, parsed: ParsedFile, garmin_id: int | None
@@ -218,6 +260,23 @@ class TrainingService:
         tz = await self._timezone(uow, user_id)
         profile = await uow.profiles.get(user_id)
         return [card_of(r, tz=tz, profile=profile, th=th) for r in rows]
+
+
+def _with_bests(row: dict[str, Any], ps: ParsedSession) -> dict[str, Any]:
+    """The row with the curve and efforts computed at parse (left unset, so NULL, when none)."""
+    s = ps.session
+    if s.power_curve:
+        row["power_curve"] = s.power_curve
+    if s.best_efforts:
+        row["best_efforts"] = s.best_efforts
+    return row
+
+
+def _bests_of(row: dict[str, Any], activity_id: int | None) -> ActivityBests:
+    return activity_bests(
+        activity_id=activity_id, day=row["local_date"], start_time=row["start_time"],
+        power_curve=row.get("power_curve"), best_efforts=row.get("best_efforts"),
+    )  # fmt: skip
 
 
 def _fresh(parsed: ParsedFile, dups: list[ActivityMetrics], garmin_id: int | None) -> list[Any]:

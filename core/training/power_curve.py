@@ -174,3 +174,19 @@ def _earlier(a: CurvePoint, b: CurvePoint) -> bool:
 def with_activity(curve: PowerCurve, *, activity_id: int, day: date) -> PowerCurve:
     """The same curve labelled with the activity it came from."""
     return PowerCurve(tuple(replace(p, activity_id=activity_id, day=day) for p in curve.points))
+
+
+def curve_json(curve: PowerCurve) -> dict[str, float]:
+    """What activity_metrics.power_curve holds: {"<seconds>": watts to 0.1 W}."""
+    return {str(p.duration_s): round(p.watts, 1) for p in curve.points}
+
+
+def curve_of_json(
+    data: dict[str, float] | None, *, activity_id: int | None = None, day: date | None = None
+) -> PowerCurve:
+    """A stored curve back as points (start unknown once stored: 0); bad entries are skipped."""
+    points = []
+    for key, watts in (data or {}).items():
+        if str(key).isdigit() and isinstance(watts, int | float):
+            points.append(CurvePoint(int(key), float(watts), 0, activity_id, day))
+    return PowerCurve(tuple(sorted(points, key=lambda p: p.duration_s)))

@@ -15,8 +15,9 @@ Thresholds and their sources:
   1 ms so a flat week does not turn a 1 ms dip into a warning (a guard, not a published value).
 - Sleep score (Garmin, 0-100): below 60 is Garmin's "poor" band (excellent 90-100, good 80-89,
   fair 60-79, poor below 60): a warning.
-- Body battery (Garmin/Firstbeat, 0-100; the morning charge, i.e. the day's high): 25 or less
-  is Garmin's "very low" range: a warning.
+- Body battery (Garmin/Firstbeat, 0-100; the morning charge, i.e. the day's high): Garmin shows
+  it in four equal bands (76-100, 51-75, 26-50, 0-25), 0-25 being the lowest, "low reserve";
+  a morning in it is a warning.
 - Resting HR: 5 bpm or more above the mean of the previous 7 days is a warning (a common
   coaching rule for a raised morning pulse, e.g. Friel's Training Bible; raised resting HR in
   overreaching: Dressendorfer et al. 1985, Phys Sportsmed 13:77-86). Needs 3 baseline days.

@@ -122,11 +122,17 @@ class ReportService:
             rows = await uow.training.activities_between(user_id, start, monday + timedelta(days=6))
             profile = await uow.profiles.get(user_id)
             weeks = [
-                _week(ws, [r for r in rows if _monday(r.local_date) == ws], tz, profile)
+                week_figures(ws, [r for r in rows if _monday(r.local_date) == ws], tz, profile)
                 for ws in (monday, last_monday)
             ]
+            stored = {
+                r.week_start: r.data
+                for r in await uow.training.weeks(user_id, [monday, last_monday])
+            }
             for w in weeks:
-                await uow.training.upsert_week(user_id, w.start, week_data(w))
+                # Keep what else the row holds (the weekly report of that week, once sent).
+                data = {**(stored.get(w.start) or {}), **week_data(w)}
+                await uow.training.upsert_week(user_id, w.start, data)
             await uow.commit()
         return WeekReport(this=weeks[0], last=weeks[1])
 
@@ -178,7 +184,8 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _week(start: date, rows: list[ActivityMetrics], tz: str, profile: Any) -> WeekFigures:
+def week_figures(start: date, rows: list[ActivityMetrics], tz: str, profile: Any) -> WeekFigures:
+    """One week's totals from its activities: /week and the weekly report sum up alike."""
     per: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
     zones = [0.0] * ZONES
     for r in rows:

@@ -192,7 +192,8 @@ async def test_plan_is_made_shown_by_week_and_cancelled(
     assert "<b>Week 1 of 2</b>" in made and "Easy base &lt;aerobic&gt;" in made
     assert "<b>Thu 26 Nov</b> · running · Easy run · 40 min · easy" in made
     assert "HR &lt; 145" in made and "Strides" not in made
-    assert openai.chat_requests[-1]["response_format"] == {"type": "json_object"}
+    fmt = openai.chat_requests[-1]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "plan"
     assert _buttons(harness) == ["pw:1", "pw:2"]
     week2 = (await harness.texts_after(u.callback_query("pw:2")))[0]
     assert "<b>Week 2 of 2</b>" in week2 and "Strides" in week2 and "Easy run" not in week2

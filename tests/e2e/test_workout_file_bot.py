@@ -18,26 +18,8 @@ from tests.e2e.harness import BotHarness
 from tests.fakes import updates as u
 from tests.fakes.bot_api import Recorded
 from tests.fakes.bot_api_spec import parse_html
+from tests.fakes.openai_server import SAMPLE_RUN as RUN
 from tests.fakes.openai_server import SAMPLE_WORKOUT, FakeOpenAIServer
-
-NONE = {"type": "none", "low": None, "high": None}
-RUN = {
-    "name": "Threshold 2x2 km",
-    "sport": "running",
-    "indoor": False,
-    "steps": [
-        {"kind": "warmup", "duration": {"type": "time", "value": 900},
-         "target": {"type": "hr_pct_lthr", "low": 70, "high": 80}, "note": "Easy"},
-        {"kind": "repeat", "count": 2, "steps": [
-            {"kind": "work", "duration": {"type": "distance", "value": 2000},
-             "target": {"type": "pace_s_per_km", "low": 265, "high": 275}, "note": None},
-            {"kind": "recovery", "duration": {"type": "time", "value": 120},
-             "target": NONE, "note": None},
-        ]},
-        {"kind": "cooldown", "duration": {"type": "open", "value": None},
-         "target": NONE, "note": None},
-    ],
-}  # fmt: skip
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from tests.fakes.garmin_payloads import activity_item, wellness_payloads
 FIT_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "fit"
 
 RateLimitStyle = Literal["connection_error_429", "too_many_requests"]
+FaultKind = Literal["network", "auth", "rate_limit"]
 
 
 def _fail(exc: Exception) -> None:
@@ -77,6 +78,13 @@ class FakeAccount:
     downloads: dict[int, bytes] = field(default_factory=dict)  # ORIGINAL downloads by id
     listed_twice: set[int] = field(default_factory=set)
     wellness: dict[date, dict[str, Any]] = field(default_factory=dict)  # metric -> payload
+    workouts: dict[int, dict[str, Any]] = field(default_factory=dict)  # library: id -> JSON
+    schedules: dict[int, tuple[int, date]] = field(default_factory=dict)  # id -> (workout, day)
+    deleted_workouts: list[int] = field(default_factory=list)  # in the order they were deleted
+
+    def scheduled_on(self, day: date) -> list[dict[str, Any]]:
+        """The workouts on the athlete's calendar that day (as uploaded), in schedule order."""
+        return [self.workouts[w] for w, d in self.schedules.values() if d == day]
 
     def listing(self, start: date, end: date) -> list[dict[str, Any]]:
         """What get_activities_by_date returns: local start date in range, newest first."""
@@ -135,6 +143,34 @@ class FakeGarminSession:
         self._fake.calls.append(("wellness", self._email(), day))
         return collect_wellness(day, lambda metric: self._fetch_metric(day, metric))
 
+    async def upload_workout(self, workout_json: dict[str, Any]) -> int:
+        self._fake.calls.append(("upload_workout", self._email(), workout_json))
+        account = self._fake._data_step(self, "upload_workout")
+        _check_workout_json(workout_json)
+        workout_id = next(self._fake._workout_ids)
+        account.workouts[workout_id] = {**workout_json, "workoutId": workout_id}
+        return workout_id
+
+    async def schedule_workout(self, garmin_workout_id: int, day: date) -> int | None:
+        self._fake.calls.append(("schedule_workout", self._email(), garmin_workout_id, day))
+        account = self._fake._data_step(self, "schedule_workout")
+        if garmin_workout_id not in account.workouts:
+            _fail(GarminConnectConnectionError("API Error 404 - Workout not found"))
+        schedule_id = next(self._fake._schedule_ids)
+        account.schedules[schedule_id] = (garmin_workout_id, day)
+        return schedule_id
+
+    async def delete_workout(self, garmin_workout_id: int) -> None:
+        self._fake.calls.append(("delete_workout", self._email(), garmin_workout_id))
+        account = self._fake._data_step(self, "delete_workout")
+        if account.workouts.pop(garmin_workout_id, None) is None:
+            return  # the real session takes Garmin's 404 for "already deleted"
+        account.deleted_workouts.append(garmin_workout_id)
+        # Garmin drops a deleted workout's calendar entries with it.
+        account.schedules = {
+            s: (w, d) for s, (w, d) in account.schedules.items() if w != garmin_workout_id
+        }
+
     def _fetch_metric(self, day: date, metric: str) -> Any:
         account = self._fake._data_step(self)
         payloads = account.wellness.get(day, {})
@@ -159,6 +195,9 @@ class FakeGarmin:
         self._tokens: dict[str, str] = {}  # valid bundle -> email
         self._serial = itertools.count(1)
         self._ids = itertools.count(21_000_000_001)
+        self._workout_ids = itertools.count(1_100_000_001)
+        self._schedule_ids = itertools.count(900_000_001)
+        self._call_faults: dict[str, list[Exception]] = {}
         self._login_faults: list[Exception] = []
         self._data_faults: list[Exception] = []
         self._any_faults: list[Exception] = []
@@ -253,6 +292,34 @@ class FakeGarmin:
     def fail_network_next(self) -> None:
         self._any_faults.append(_network_error())
 
+    def add_own_workout(self, email: str, day: date, name: str = "My long run") -> int:
+        """A workout the athlete made in Garmin Connect and put on `day`; its Garmin id."""
+        account = self.accounts[email]
+        workout_id = next(self._workout_ids)
+        account.workouts[workout_id] = {
+            "workoutId": workout_id, "workoutName": name,
+            "sportType": {"sportTypeId": 1, "sportTypeKey": "running"}, "workoutSegments": [],
+        }  # fmt: skip
+        account.schedules[next(self._schedule_ids)] = (workout_id, day)
+        return workout_id
+
+    def athlete_deletes_workout(self, email: str, workout_id: int) -> None:
+        """The athlete deleted a workout in Garmin Connect (its calendar entries go with it)."""
+        account = self.accounts[email]
+        del account.workouts[workout_id]
+        account.schedules = {
+            s: (w, d) for s, (w, d) in account.schedules.items() if w != workout_id
+        }
+
+    def fail_next_call(self, name: str, fault: FaultKind = "network") -> None:
+        """The next call of this session method (upload_workout, ...) fails this way."""
+        error = {
+            "network": _network_error,
+            "auth": _auth_error,
+            "rate_limit": lambda: _rate_limit_error("connection_error_429"),
+        }[fault]()
+        self._call_faults.setdefault(name, []).append(error)
+
     def crash_after_downloads(self, n: int) -> None:
         """The download after the next n raises RuntimeError, as a process dying mid-sync."""
         self._crash_after = n
@@ -307,10 +374,11 @@ class FakeGarmin:
         if faults:
             _fail(faults.pop(0))
 
-    def _data_step(self, session: FakeGarminSession) -> FakeAccount:
+    def _data_step(self, session: FakeGarminSession, call: str = "") -> FakeAccount:
         """One data request: scripted faults, token check, rotation."""
         self._raise_next(self._any_faults)
         self._raise_next(self._data_faults)
+        self._raise_next(self._call_faults.get(call, []))
         email = self._tokens.get(session._current)
         if email is None:
             _fail(GarminConnectAuthenticationError("Username and password are required"))
@@ -335,6 +403,19 @@ class FakeGarmin:
             self._crash_after = None
             raise RuntimeError("simulated crash during a Garmin sync")
         self._crash_after -= 1
+
+
+def _check_workout_json(workout: dict[str, Any]) -> None:
+    """What Garmin refuses with a 400: no name, no sport, or a segment without steps."""
+    segments = workout.get("workoutSegments") or []
+    fine = (
+        bool(workout.get("workoutName"))
+        and isinstance(workout.get("sportType"), dict)
+        and bool(segments)
+        and all(seg.get("workoutSteps") for seg in segments)
+    )
+    if not fine:
+        _fail(GarminConnectConnectionError("API Error 400 - Invalid workout"))
 
 
 def _zip_fit(activity_id: int, data: bytes) -> bytes:

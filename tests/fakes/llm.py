@@ -11,7 +11,7 @@ from typing import Any
 
 from core.errors import LLMEmptyAnswer, LLMError
 from core.gateways.llm import ChatMessage, Completion, StreamEvent, TextDelta
-from tests.fakes.openai_server import SAMPLE_WORKOUT
+from tests.fakes.openai_server import SAMPLE_PLAN, SAMPLE_WORKOUT
 
 ReplyFn = Callable[[Sequence[ChatMessage]], str]
 
@@ -43,7 +43,7 @@ class FakeLLM:
 
     Scripting calls (reply, fail_next) shape one call each, in the order made; unscripted
     calls get `default`, a string or a function of the messages, except a call asking for the
-    "workout" JSON schema, which gets SAMPLE_WORKOUT.
+    "workout" JSON schema, which gets SAMPLE_WORKOUT, and one for the "plan" schema, SAMPLE_PLAN.
     """
 
     def __init__(
@@ -81,6 +81,8 @@ class FakeLLM:
         schema = (response_format or {}).get("json_schema") or {}
         if not self._script and schema.get("name") == "workout":
             return self._completion(messages, json.dumps(SAMPLE_WORKOUT))
+        if not self._script and schema.get("name") == "plan":
+            return self._completion(messages, json.dumps(SAMPLE_PLAN))
         step = self._next(messages)
         if isinstance(step, _Failure):
             raise step.error

@@ -71,6 +71,48 @@ SAMPLE_WORKOUT: dict[str, Any] = {
 }  # fmt: skip
 
 
+# What the fake answers when asked for a plan in structured-output mode: one week, each session
+# with its structured workout.
+_NONE = {"type": "none", "low": None, "high": None}
+# A run with every kind of duration and a repeat block (tests of workout files and Garmin).
+SAMPLE_RUN: dict[str, Any] = {
+    "name": "Threshold 2x2 km",
+    "sport": "running",
+    "indoor": False,
+    "steps": [
+        {"kind": "warmup", "duration": {"type": "time", "value": 900},
+         "target": {"type": "hr_pct_lthr", "low": 70, "high": 80}, "note": "Easy"},
+        {"kind": "repeat", "count": 2, "steps": [
+            {"kind": "work", "duration": {"type": "distance", "value": 2000},
+             "target": {"type": "pace_s_per_km", "low": 265, "high": 275}, "note": None},
+            {"kind": "recovery", "duration": {"type": "time", "value": 120},
+             "target": _NONE, "note": None},
+        ]},
+        {"kind": "cooldown", "duration": {"type": "open", "value": None},
+         "target": _NONE, "note": None},
+    ],
+}  # fmt: skip
+
+SAMPLE_PLAN: dict[str, Any] = {
+    "title": "Base week",
+    "weeks": [{"week": 1, "focus": "Aerobic base with one threshold session", "sessions": [
+        {"day": "Tue", "sport": "cycling", "title": "Sweet spot 3x8", "duration_min": 59,
+         "intensity": "hard", "description": "Three 8-minute blocks just under threshold.",
+         "workout": SAMPLE_WORKOUT},
+        {"day": "Thu", "sport": "running", "title": "Easy run", "duration_min": 40,
+         "intensity": "easy", "description": "Conversational pace.",
+         "workout": {"name": "Easy run", "sport": "running", "indoor": False, "steps": [
+             {"kind": "work", "duration": {"type": "time", "value": 2400},
+              "target": {"type": "hr_zone", "low": 1, "high": 2}, "note": "Easy"}]}},
+        {"day": "Sat", "sport": "cycling", "title": "Long ride", "duration_min": 120,
+         "intensity": "key", "description": "Steady endurance.",
+         "workout": {"name": "Long ride", "sport": "cycling", "indoor": False, "steps": [
+             {"kind": "work", "duration": {"type": "time", "value": 7200},
+              "target": {"type": "power_pct_ftp", "low": 60, "high": 75}, "note": None}]}},
+    ]}],
+}  # fmt: skip
+
+
 def schema_name(body: dict[str, Any]) -> str | None:
     """The name of the JSON schema a request asked for in structured-output mode, if any."""
     fmt = body.get("response_format") or {}
@@ -79,9 +121,11 @@ def schema_name(body: dict[str, Any]) -> str | None:
 
 def echo_reply(body: dict[str, Any]) -> str:
     """Default answer: echoes the last user message (as JSON in json mode); a request for the
-    "workout" schema gets SAMPLE_WORKOUT."""
+    "workout" schema gets SAMPLE_WORKOUT, one for the "plan" schema SAMPLE_PLAN."""
     if schema_name(body) == "workout":
         return json.dumps(SAMPLE_WORKOUT)
+    if schema_name(body) == "plan":
+        return json.dumps(SAMPLE_PLAN)
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
     last = _text_of(users[-1].get("content")) if users else ""
     if (body.get("response_format") or {}).get("type") == "json_object":

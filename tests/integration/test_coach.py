@@ -717,7 +717,7 @@ async def test_openai_failures_refund_and_log_their_status(
     assert [g.status for g in await _logs(container, uid)] == [status]
 
 
-async def test_openai_plan_in_json_mode(
+async def test_openai_plan_asks_for_the_plan_schema(
     container: Container, clock: FakeClock, srv: FakeOpenAIServer
 ) -> None:
     uid = await _user(container)
@@ -727,6 +727,7 @@ async def test_openai_plan_in_json_mode(
         plan = await make_coach(container, llm, clock).create_plan(uid, "10k")
     finally:
         await llm.aclose()
-    assert srv.chat_requests[0]["response_format"] == {"type": "json_object"}
+    fmt = srv.chat_requests[0]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "plan"
     assert len(plan.weeks) == 2
     assert [g.analysis_type for g in await _logs(container, uid)] == ["plan"]

@@ -33,6 +33,13 @@ async def _account_rows(w: UnitOfWork, u: int) -> list[SimpleNamespace]:
     return [SimpleNamespace(user_id=owner) for owner in owners if owner is not None]
 
 
+async def _keyed(result: Awaitable[dict[Any, Any]]) -> list[Any]:
+    """A batch read's answer by athlete (or by (athlete, day)): its owners, and its rows."""
+    got = await result
+    owners = [SimpleNamespace(user_id=k if isinstance(k, int) else k[0]) for k in got]
+    return owners + [v for v in got.values() if hasattr(v, "user_id")]
+
+
 READS: dict[str, Read] = {
     "users.get": lambda w, u: w.users.get(u),
     "users.account_rows": _account_rows,
@@ -96,8 +103,25 @@ READS: dict[str, Read] = {
         u, start=None, end=FAR
     ),
     "activity_series.get": lambda w, u: w.activity_series.get(u, 1),
+    "bests.history": lambda w, u: w.bests.history(u, since=None),
+    "adaptive.active_plans": lambda w, u: _keyed(w.adaptive.active_plans([u], OLD, FAR)),
+    "adaptive.decisions": lambda w, u: _keyed(w.adaptive.decisions([u], OLD, FAR)),
+    "adaptive.day_loads": lambda w, u: _keyed(w.adaptive.day_loads([u], OLD, FAR)),
+    "adaptive.tsb": lambda w, u: w.adaptive.tsb(u, date(2026, 11, 25)),
+    "garmin_workouts.all_of": lambda w, u: w.garmin_workouts.all_of(u),
+    "garmin_workouts.on_day": lambda w, u: w.garmin_workouts.on_day(u, date(2026, 11, 25)),
+    "garmin_workouts.of_plan": lambda w, u: w.garmin_workouts.of_plan(u, 1),
+    "weekly.wellness": lambda w, u: w.weekly.wellness(u, OLD, FAR),
+    "weekly.plans": lambda w, u: w.weekly.plans(u, OLD, FAR),
+    "weekly.stored": lambda w, u: w.weekly.stored(u, date(2026, 11, 23)),
 }
 NOT_PER_USER_READS = {
+    "adaptive.add_decision": "write",
+    "garmin_workouts.add": "write",
+    "garmin_workouts.remove": "write",
+    "garmin_workouts.forget_all": "write",
+    "weekly.record": "write",
+    "weekly.candidates": "the athletes due a weekly report, across users (scheduler tick)",
     "web_sessions.add": "write",
     "web_sessions.add_code": "write",
     "web_sessions.prune": "write",

@@ -69,7 +69,8 @@ async def test_a_sync_with_twelve_new_activities_enqueues_one_push(
     lines = text.split("\n")
     assert lines[0] == "<b>12 new activities from Garmin</b>"
     assert lines[1].startswith("2026-11-21: Generic · 31:00 · 5.21 km · ")  # newest first
-    assert len(lines) == 7 and lines[-1] == "...and 7 more: /activities"
+    assert len(lines) == 9 and lines[6] == "...and 7 more: /activities"
+    assert lines[-1] == "How hard did the newest session feel? Tap 1 (very easy) to 10 (maximal)."
     assert len(text) <= 4096
     # A run that finds nothing new says nothing.
     assert (await sync.sync_user(uid)).new == 0
@@ -96,4 +97,6 @@ async def test_one_new_activity_still_gets_its_card(env: Any, fake: FakeGarmin) 
         await deliver_pushes(c, api)
         [text] = api.sent_texts(1)
     assert text.startswith("<b>New from Garmin</b> (2026-11-20)\nGeneric · 30:00 · 3.13 mi · ")
-    assert text.endswith("\n/activities to see more.")
+    assert text.endswith(
+        "\n/activities to see more.\n\nHow hard did it feel? Tap 1 (very easy) to 10 (maximal)."
+    )

@@ -68,5 +68,5 @@ def detail_out(d: ActivityDetail) -> ActivityDetailOut:
             trimp=c.trimp, edwards_trimp=d.edwards_trimp, best_20min_power=d.best_20min_power,
         ),
         series=None if d.series is None else SeriesOut.model_validate(d.series),
-        analysis=d.analysis,
+        analysis=d.analysis, rpe=c.rpe, srpe_load=c.srpe_load,
     )  # fmt: skip

@@ -161,6 +161,8 @@ class ActivityDetailOut(ActivityItemOut):
     load_figures: LoadFiguresOut
     series: SeriesOut | None
     analysis: str | None
+    rpe: int | None = None  # the athlete's rating 1-10
+    srpe_load: float | None = None  # session RPE load: RPE x moving minutes
 
 
 # -- fitness, workouts, plans ---------------------------------------------------------------------

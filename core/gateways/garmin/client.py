@@ -57,6 +57,7 @@ __all__ = [
     "Wellness",
     "call_mapped",
     "collect_wellness",
+    "is_not_found",
     "extract_fit",
     "is_fit",
     "map_garmin_error",
@@ -89,6 +90,9 @@ class GarminSession(Protocol):
     async def list_activities(self, start: date, end: date) -> list[GarminActivity]: ...
     async def download_fit(self, activity_id: int) -> bytes: ...
     async def wellness(self, day: date) -> Wellness: ...
+    async def upload_workout(self, workout_json: dict[str, Any]) -> int: ...
+    async def schedule_workout(self, garmin_workout_id: int, day: date) -> int | None: ...
+    async def delete_workout(self, garmin_workout_id: int) -> None: ...
     def token_bundle(self) -> str: ...
     def token_bundle_changed(self) -> bool: ...
 
@@ -105,6 +109,7 @@ class GarminGateway(Protocol):
 
 _STATUS_429 = re.compile(r"\b429\b")
 _STATUS_401 = re.compile(r"\b401\b")
+_STATUS_404 = re.compile(r"\b404\b")
 
 
 def map_garmin_error(exc: BaseException) -> AppError | None:
@@ -129,6 +134,11 @@ def map_garmin_error(exc: BaseException) -> AppError | None:
     if isinstance(exc, OSError):  # requests / curl_cffi transport errors and timeouts
         return GarminUnavailable(UNAVAILABLE_MESSAGE)
     return None
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """True for garminconnect's answer to an id Garmin does not know (HTTP 404)."""
+    return isinstance(exc, GarminConnectConnectionError) and bool(_STATUS_404.search(str(exc)))
 
 
 def call_mapped(fn: Callable[[], T]) -> T:
@@ -164,6 +174,9 @@ class GarminClient(Protocol):
     def get_rhr_day(self, cdate: str) -> Any: ...
     def get_body_battery(self, startdate: str, enddate: str | None = None) -> Any: ...
     def get_stress_data(self, cdate: str) -> Any: ...
+    def upload_workout(self, workout_json: dict[str, Any]) -> Any: ...
+    def schedule_workout(self, workout_id: int | str, date_str: str) -> Any: ...
+    def delete_workout(self, workout_id: int | str) -> Any: ...
 
 
 ClientFactory = Callable[..., GarminClient]
@@ -201,6 +214,32 @@ def _wellness_fetcher(client: GarminClient, day: date) -> Callable[[str], Any]:
         "stress": lambda: client.get_stress_data(d),
     }
     return lambda metric: call_mapped(calls[metric])
+
+
+def workout_id_of(answer: Any) -> int:
+    """The id in Garmin's answer to a workout upload."""
+    value = answer.get("workoutId") if isinstance(answer, dict) else None
+    if value is None:
+        raise GarminUnavailable(UNAVAILABLE_MESSAGE)  # an answer without an id: nothing to use
+    return int(value)
+
+
+def schedule_id_of(answer: Any) -> int | None:
+    """The id in Garmin's answer to scheduling a workout (its key has varied)."""
+    if not isinstance(answer, dict):
+        return None
+    for key in ("workoutScheduleId", "scheduleId", "id"):
+        if answer.get(key) is not None:
+            return int(answer[key])
+    return None
+
+
+def _delete_if_present(client: GarminClient, garmin_workout_id: int) -> None:
+    try:
+        client.delete_workout(garmin_workout_id)
+    except Exception as exc:
+        if not is_not_found(exc):  # deleted on Garmin already (by the athlete): done
+            raise
 
 
 class GarminConnectSession:
@@ -246,6 +285,21 @@ class GarminConnectSession:
     async def wellness(self, day: date) -> Wellness:
         """The day's wellness figures; a missing metric is None."""
         return await self._run(lambda g: collect_wellness(day, _wellness_fetcher(g, day)))
+
+    async def upload_workout(self, workout_json: dict[str, Any]) -> int:
+        """Add a workout to the athlete's Garmin workout library; its Garmin id."""
+        answer = await self._run(lambda g: g.upload_workout(workout_json))
+        return workout_id_of(answer)
+
+    async def schedule_workout(self, garmin_workout_id: int, day: date) -> int | None:
+        """Put a library workout on a calendar day; the schedule's id, if Garmin gave one."""
+        answer = await self._run(lambda g: g.schedule_workout(garmin_workout_id, day.isoformat()))
+        return schedule_id_of(answer)
+
+    async def delete_workout(self, garmin_workout_id: int) -> None:
+        """Delete a library workout (Garmin drops its calendar entries with it); one already
+        gone counts as deleted."""
+        await self._run(lambda g: _delete_if_present(g, garmin_workout_id))
 
     async def _run(self, action: Callable[[GarminClient], T]) -> T:
         # garminconnect is blocking (requests / curl_cffi): keep it off the event loop.
