@@ -11,6 +11,7 @@ from aiogram.enums import ChatType, MessageEntityType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Chat, Message, MessageEntity, TelegramObject, Update, User
 
+from bot.i18n import use_language
 from bot.views.common import private_only_text
 from core.accounts.service import AccountService
 from core.db.scope import system_scope, user_scope
@@ -97,7 +98,8 @@ class AccountMiddleware(BaseMiddleware):
             return await handler(event, data)
         if isinstance(event, Update) and event.my_chat_member is not None:
             # The bot's own membership (added, blocked) is nobody writing to it.
-            return await handler(event, data)
+            with use_language(user.language_code if user else None):
+                return await handler(event, data)
         # Finding or creating the account comes before its user is known: system scope. The
         # rest of the update sees only this user's rows (row-level security on PostgreSQL).
         with system_scope():
@@ -108,5 +110,7 @@ class AccountMiddleware(BaseMiddleware):
                 username=user.username if user else None,
                 language=user.language_code if user else None,
             )
-        with user_scope(account.id):
+        # Every text of the update in the athlete's language (chosen at first contact from
+        # Telegram's language_code, changed with /language).
+        with user_scope(account.id), use_language(account.language):
             return await handler(event, data)
