@@ -167,6 +167,7 @@ def _own_llm(settings: Settings, closing: AsyncExitStack) -> LLM:
         base_url=settings.openai_base_url,
         model=settings.openai_model,
         timeout_s=settings.openai_timeout_s,
+        transcribe_model=settings.openai_transcribe_model,
     )
     if isinstance(llm, OpenAILLM):
         closing.push_async_callback(llm.aclose)
@@ -191,7 +192,9 @@ def _services(
     closing: AsyncExitStack,
 ) -> Services:
     gate = FeatureGate(uow, clock=clock)
-    ai_usage = AIUsageService(uow, prices=settings.ai_prices, clock=clock)
+    ai_usage = AIUsageService(
+        uow, prices=settings.ai_prices, minute_prices=settings.ai_minute_prices, clock=clock
+    )
     pushes = PushService(uow, clock)
     training = TrainingService(
         uow,
@@ -230,7 +233,7 @@ def _services(
         daily_summary=DailySummaryService(uow, pushes, clock=clock, adaptive=adaptive_day),
         weekly_report=WeeklyReportService(uow, clock=clock),
         llm=llm,
-        coach=CoachService(uow, llm, gate, ai_usage, clock),
+        coach=CoachService(uow, llm, gate, ai_usage, clock, voice_max_s=settings.voice_max_s),
         payments=payments,
         billing=BillingService(uow, payments, settings, clock),
         account_deletion=AccountDeletion(uow, payments, clock, calendar=garmin_calendar),

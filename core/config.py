@@ -22,6 +22,14 @@ DEFAULT_AI_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4.1": (200.0, 800.0),
 }
 
+# US cents per minute of audio for models billed by duration (transcription); override with
+# AI_MINUTE_PRICES. A model listed here is priced by the minute, not by its tokens.
+DEFAULT_AI_MINUTE_PRICES: dict[str, float] = {
+    "whisper-1": 0.6,
+    "gpt-4o-transcribe": 0.6,
+    "gpt-4o-mini-transcribe": 0.3,
+}
+
 
 class Settings(BaseSettings):
     """Every setting of the product; README.md lists them with their meaning."""
@@ -30,6 +38,12 @@ class Settings(BaseSettings):
 
     app_env: Literal["local", "production"] = "local"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus: the worker's own /metrics port (web and run serve /metrics on PORT), and the
+    # bearer token every /metrics asks for when set. Off by default: 9100 is node_exporter's,
+    # and two workers on one host need two ports.
+    metrics_port: int = Field(0, ge=0, le=65535)
+    metrics_token: str | None = None
 
     telegram_bot_token: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
@@ -45,6 +59,10 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     openai_timeout_s: float = 60.0
     ai_prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: DEFAULT_AI_PRICES)
+    ai_minute_prices: dict[str, float] = Field(default_factory=lambda: DEFAULT_AI_MINUTE_PRICES)
+    # Voice notes to the coach: off until a transcription model is named.
+    openai_transcribe_model: str | None = None
+    voice_max_s: int = Field(180, ge=1)
 
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None

@@ -33,8 +33,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
+from bot.i18n import use_language
 from bot.views.common import split_text
 from bot.views.notify import DRAWN_KINDS, Rendered, render_push
+from core import metrics
 from core.bootstrap import Container
 from core.db.scope import system_scope
 from core.notify.outbox import PendingPush, PushService
@@ -277,9 +279,11 @@ class Notifier:
                 if outcome.kind != "retry":  # a 429: _under_limits held the chat back, again
                     break
                 self.totals.retried_429 += 1
+                metrics.pushes.labels("retry_429").inc()
             if outcome.kind != "sent":
                 return False
         self.totals.sent += 1
+        metrics.pushes.labels("sent").inc()
         return bool(parts)
 
     async def _attempt_direct(self, chat_id: int, part: _Part) -> _Outcome:
@@ -289,10 +293,12 @@ class Notifier:
             return _Outcome("retry", exc.retry_after)
         except TelegramForbiddenError:
             self.totals.blocked += 1
+            metrics.pushes.labels("blocked").inc()
             await self._pushes.block_chat(chat_id)
             return _Outcome("blocked")
         except TelegramAPIError as exc:
             self.totals.failed += 1
+            metrics.pushes.labels("failed").inc()
             logger.warning("direct send to chat %s failed: %s", chat_id, exc)
             return _Outcome("failed")
         return _Outcome("sent")
@@ -400,9 +406,10 @@ class Notifier:
         await self._bucket.close()
 
     def _job(self, push: PendingPush) -> _Job:
-        """The push rendered now, in its reader's current units and zone."""
+        """The push rendered now, in its reader's current units, zone and language."""
         try:
-            parts = _push_parts(self._render(push))
+            with use_language(push.language):
+                parts = _push_parts(self._render(push))
         except Exception as exc:  # an unknown kind, or data its view no longer reads
             logger.exception("push %s (%s) cannot be rendered", push.id, push.kind)
             return _Job(push, [], push.parts_sent, error=f"not renderable: {type(exc).__name__}")
@@ -461,6 +468,7 @@ class Notifier:
         if outcome.kind == "retry":  # _under_limits holds the chat back for retry_after
             result.retried_429 += 1
             self.totals.retried_429 += 1
+            metrics.pushes.labels("retry_429").inc()
             job.floods += 1
             return "deferred" if job.floods >= MAX_FLOODS else "more"
         return outcome.kind
@@ -468,6 +476,7 @@ class Notifier:
     def _count(self, result: FlushResult, outcome: str, n: int = 1) -> None:
         for counts in (result, self.totals):
             setattr(counts, outcome, getattr(counts, outcome) + n)
+        metrics.pushes.labels(outcome).inc(n)
 
     async def _attempt(self, push: PendingPush, parts: list[_Part], index: int) -> _Outcome:
         """One request and the record of its answer (runs shielded from cancellation)."""

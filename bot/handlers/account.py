@@ -38,7 +38,7 @@ async def confirm(
     if query.message is None:
         return
     if not callback_data.confirm:
-        await query.message.answer(views.KEPT)
+        await query.message.answer(views.kept_text())
         return
     stop = await account_deletion.delete(
         account.id,

@@ -6,6 +6,7 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot.i18n import _
 from bot.views import bests as views
 from bot.views.bests import FtpCb
 from core.accounts.context import AccountContext
@@ -20,10 +21,10 @@ async def curve(message: Message, account: AccountContext, bests: BestsService) 
     """The curve table over 90 days and the visible history, run bests, the FTP proposal."""
     overview = await bests.curves(account)
     await message.answer(views.curve_text(overview))
-    png = await bests.chart(overview)
+    png = await bests.chart(overview, labels=views.curve_chart_labels(overview))
     if png is not None:
         photo = BufferedInputFile(png, filename="power-curve.png")
-        await message.answer_photo(photo, caption=views.CURVE_CAPTION)
+        await message.answer_photo(photo, caption=_(views.CURVE_CAPTION))
     if overview.ftp_offer is not None:
         offer = overview.ftp_offer
         await message.answer(

@@ -12,8 +12,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
 from bot.handlers.filters import REFUNDED_PAYMENT, SUCCESSFUL_PAYMENT
+from bot.i18n import _
 from bot.views import billing as bv
-from bot.views.common import UpgradeCb
+from bot.views.common import UpgradeCb, error_message
 from core.accounts.service import Account
 from core.billing.service import BillingService
 from core.config import Settings
@@ -48,11 +49,11 @@ async def _send_upgrade(
         await bot.send_message(chat_id, bv.already_pro_text(exc, account.timezone))
         return
     stars_url = await bot.create_invoice_link(
-        title=bv.STARS_TITLE,
-        description=bv.STARS_DESCRIPTION,
+        title=_(bv.STARS_TITLE),
+        description=_(bv.STARS_DESCRIPTION),
         payload=offer.stars_payload,
         currency="XTR",
-        prices=[LabeledPrice(label=bv.STARS_LABEL, amount=offer.stars_price)],
+        prices=[LabeledPrice(label=_(bv.STARS_LABEL), amount=offer.stars_price)],
         subscription_period=bv.STARS_PERIOD_S,
     )
     await bot.send_message(
@@ -101,13 +102,13 @@ async def pre_checkout(query: PreCheckoutQuery, account: Account, billing: Billi
     except AlreadyPro as exc:
         error = bv.already_pro_text(exc, account.timezone)
     except AppError as exc:
-        error = exc.message
+        error = error_message(exc)
     except TimeoutError:
         logger.warning("Pre-checkout of user %s took too long", account.id)
-        error = bv.PRE_CHECKOUT_APOLOGY
+        error = _(bv.PRE_CHECKOUT_APOLOGY)
     except Exception as exc:  # a query left unanswered fails the payment with no word why
         logger.error("Pre-checkout of user %s failed", account.id, exc_info=exc)
-        error = bv.PRE_CHECKOUT_APOLOGY
+        error = _(bv.PRE_CHECKOUT_APOLOGY)
     if error is None:
         await query.answer(ok=True)
     else:
@@ -175,7 +176,7 @@ async def paysupport(
     """Forward a payment question to every admin chat, with the user's subscription state."""
     text = (command.args or "").strip()
     if not text:
-        await message.answer(bv.PAYSUPPORT_USAGE)
+        await message.answer(_(bv.PAYSUPPORT_USAGE))
         return
     status = await billing.status(account.id)
     username = message.from_user.username if message.from_user else None
@@ -189,4 +190,4 @@ async def paysupport(
             logger.warning("Payment support request not delivered to %s: %s", admin_chat, exc)
     if delivered == 0:
         logger.error("Payment support request of user %s reached no admin chat", account.id)
-    await message.answer(bv.PAYSUPPORT_SENT if delivered else bv.PAYSUPPORT_FAILED)
+    await message.answer(_(bv.PAYSUPPORT_SENT) if delivered else _(bv.PAYSUPPORT_FAILED))

@@ -15,6 +15,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 
 from bot.delivery.streaming import AnswerStream
 from bot.handlers.filters import NOT_A_COMMAND
+from bot.i18n import _
 from bot.views import coach as views
 from bot.views.coach import AnalyzeCb, PlanWeekCb
 from core.accounts.context import AccountContext
@@ -59,7 +60,7 @@ async def _or_not_configured(bot: Bot, chat_id: int, call: Awaitable[T]) -> T | 
     try:
         return await call
     except LLMNotConfigured:
-        await bot.send_message(chat_id, views.NOT_CONFIGURED)
+        await bot.send_message(chat_id, _(views.NOT_CONFIGURED))
         return None
 
 
@@ -70,7 +71,7 @@ async def _or_not_configured(bot: Bot, chat_id: int, call: Awaitable[T]) -> T | 
 async def chat(message: Message, bot: Bot, account: AccountContext, coach: CoachService) -> None:
     """Any plain text: the coach answers, streamed as drafts in private chats."""
     if not coach.configured:
-        await message.answer(views.NOT_CONFIGURED)
+        await message.answer(_(views.NOT_CONFIGURED))
         return
     stream = AnswerStream(bot, message.chat.id, drafts=message.chat.type == ChatType.PRIVATE)
     await stream.start()
@@ -138,7 +139,7 @@ async def _show_plan(
     """The plan's header and its current week (week 1 for a new plan), with week buttons."""
     today = local_today(utcnow(), account.timezone)
     week = plan.weeks[0] if created else views.current_week(plan, today)
-    parts = views.plan_parts(plan, week, created=created)
+    parts = views.plan_parts(plan, week, created=created, units=account.units)
     await _send(bot, chat_id, parts, keyboard=views.plan_keyboard(plan, week.week))
 
 
@@ -196,7 +197,7 @@ async def plan_week(
     week = next((w for w in active.weeks if w.week == callback_data.week), None)
     if week is None:
         raise NotFound(views.no_week_text(callback_data.week))
-    parts = views.week_parts(active, week)
+    parts = views.week_parts(active, week, units=account.units)
     await _send(bot, _chat_id(query), parts, keyboard=views.plan_keyboard(active, week.week))
 
 
@@ -224,7 +225,8 @@ async def workout(
     )
     if made is None:
         return
-    await _send(bot, message.chat.id, views.workout_parts(made))
+    parts = views.workout_parts(made, profile=account.profile, units=account.units)
+    await _send(bot, message.chat.id, parts)
     for file in made.files:
         await bot.send_document(
             message.chat.id,

@@ -8,6 +8,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent, Update
 
+from bot.i18n import _, use_language
 from bot.views import common as views
 from core.accounts.service import Account
 from core.clock import utcnow
@@ -35,6 +36,13 @@ def chat_of(update: Update) -> int | None:
 
 async def on_error(event: ErrorEvent, bot: Bot, account: Account | None = None) -> bool:
     """Turn any exception into one clear answer; the update counts as handled."""
+    # Errors arrive here after the account middleware's language has ended: the answer is
+    # said in the athlete's language again.
+    with use_language(account.language if account else None):
+        return await _answer(event, bot, account)
+
+
+async def _answer(event: ErrorEvent, bot: Bot, account: Account | None) -> bool:
     exc = event.exception
     chat_id = chat_of(event.update)
     keyboard = None
@@ -50,7 +58,7 @@ async def on_error(event: ErrorEvent, bot: Bot, account: Account | None = None) 
         logger.error(
             "update %s failed: %s", event.update.update_id, type(exc).__name__, exc_info=exc
         )
-        text = views.APOLOGY
+        text = _(views.APOLOGY)
     if event.update.callback_query is not None:
         await _quietly(bot.answer_callback_query(event.update.callback_query.id))
     if chat_id is not None:

@@ -11,6 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.filters import NOT_A_COMMAND
+from bot.i18n import _
 from bot.views import garmin as views
 from bot.views.garmin import GarminCb
 from core.accounts.service import Account
@@ -36,7 +37,7 @@ async def _ask_email(
         await garmin_link.stop_awaiting_password(account.id)
     await state.clear()
     await state.set_state(ConnectForm.email)
-    await message.answer(views.ASK_EMAIL)
+    await message.answer(_(views.ASK_EMAIL))
 
 
 @router.message(Command("connect"))
@@ -65,13 +66,13 @@ async def got_email(
     takes the answer)."""
     email = (message.text or "").strip()
     if "@" not in email or " " in email or len(email) > 254:
-        await message.answer(views.NOT_AN_EMAIL)
+        await message.answer(_(views.NOT_AN_EMAIL))
         return
     await state.update_data(email=email, keep=False)
     await state.set_state(ConnectForm.password)
     # Before the prompt: the answer must find the marker, even on another instance.
     await garmin_link.await_password(account.id)
-    await message.answer(views.ASK_PASSWORD, reply_markup=views.keep_keyboard(False))
+    await message.answer(_(views.ASK_PASSWORD), reply_markup=views.keep_keyboard(False))
 
 
 @router.callback_query(GarminCb.filter(F.action == views.KEEP), StateFilter(ConnectForm.password))
@@ -99,7 +100,7 @@ async def sign_in(
         await garmin_link.start(account.id, email, password, keep_password=keep_password)
     except GarminMfaRequired:
         await state.set_state(ConnectForm.code)
-        await message.answer(views.ASK_CODE)
+        await message.answer(_(views.ASK_CODE))
         return
     except AppError:
         await state.clear()
@@ -123,19 +124,19 @@ async def got_code(
 
 async def _linked(message: Message, state: FSMContext) -> None:
     await state.clear()
-    await message.answer(views.LINKED)
+    await message.answer(_(views.LINKED))
 
 
 @router.message(Command("disconnect"))
 async def disconnect(message: Message, account: Account, garmin_link: GarminLinkService) -> None:
     """Forget the Garmin link; synced data stays."""
     had = await garmin_link.disconnect(account.id)
-    await message.answer(views.UNLINKED if had else views.NOT_LINKED)
+    await message.answer(_(views.UNLINKED) if had else _(views.NOT_LINKED))
 
 
 @router.message(Command("sync"))
 async def sync(message: Message, account: Account, garmin_sync: GarminSyncService) -> None:
     """Sync Garmin now."""
-    await message.answer(views.SYNCING)
+    await message.answer(_(views.SYNCING))
     report = await garmin_sync.sync_now(account)
     await message.answer(views.sync_text(report))

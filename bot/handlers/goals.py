@@ -9,6 +9,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot.handlers.filters import NOT_A_COMMAND
+from bot.i18n import _
 from bot.views import goals as views
 from bot.views.common import split_text
 from core.accounts.service import Account
@@ -31,7 +32,7 @@ async def goal(
     state: FSMContext,
 ) -> None:  # fmt: skip
     """List, add or delete race goals."""
-    verb, _, rest = (command.args or "").strip().partition(" ")
+    verb, _sep, rest = (command.args or "").strip().partition(" ")
     verb = verb.lower()
     if not verb:
         # Twenty goals with long names pass Telegram's 4096 characters: send in parts.
@@ -42,12 +43,12 @@ async def goal(
         await message.answer(views.added_text(added, account.units))
     elif verb == "add":
         await state.set_state(GoalForm.name)
-        await message.answer(views.ASK_NAME)
+        await message.answer(_(views.ASK_NAME))
     elif verb == "delete" and rest.strip().isdigit():
         gone = await goals.delete(account.id, int(rest.strip()))
         await message.answer(views.deleted_text(gone, account.units))
     else:
-        await message.answer(views.USAGE)
+        await message.answer(_(views.USAGE))
 
 
 @router.message(StateFilter(GoalForm.name), NOT_A_COMMAND)
@@ -56,7 +57,7 @@ async def goal_name(message: Message, state: FSMContext) -> None:
     name = " ".join((message.text or "").split())[:200]
     await state.update_data(name=name)
     await state.set_state(GoalForm.race_date)
-    await message.answer(views.ASK_DATE)
+    await message.answer(_(views.ASK_DATE))
 
 
 @router.message(StateFilter(GoalForm.race_date), NOT_A_COMMAND)
@@ -65,7 +66,7 @@ async def goal_date(message: Message, state: FSMContext) -> None:
     day = parse_date(message.text or "")
     await state.update_data(race_date=day.isoformat())
     await state.set_state(GoalForm.details)
-    await message.answer(views.ASK_DETAILS)
+    await message.answer(_(views.ASK_DETAILS))
 
 
 @router.message(StateFilter(GoalForm.details), NOT_A_COMMAND)
@@ -74,7 +75,7 @@ async def goal_details(
 ) -> None:
     """Optional distance and target time; then the goal is stored."""
     words = (message.text or "").split()
-    if words and words[0].lower() == views.SKIP:
+    if words and views.is_skip(words[0]):
         words = []
     if len(words) > 2:
         raise BadInput(views.TOO_MANY_DETAILS)

@@ -13,6 +13,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.filters import COMMAND_TEXT, NOT_A_COMMAND
+from bot.i18n import _
 from bot.views import rpe as views
 from bot.views.rpe import RpeCb, RpeNoteCb
 from core.accounts.context import AccountContext
@@ -62,7 +63,7 @@ async def ask_note(
     await state.update_data({ACTIVITY_KEY: rating.activity_id})
     await query.answer()
     if query.message is not None:
-        await query.message.answer(views.NOTE_QUESTION)
+        await query.message.answer(views.note_question())
 
 
 @router.message(StateFilter(RpeForm.note), COMMAND_TEXT)
@@ -80,4 +81,4 @@ async def note(
     activity_id = int((await state.get_data()).get(ACTIVITY_KEY) or 0)
     await state.clear()  # one message is the note, even if storing it fails
     await rpe.note(account.id, activity_id, message.text or "")
-    await message.answer(views.NOTE_SAVED)
+    await message.answer(_(views.NOTE_SAVED))

@@ -15,7 +15,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.handlers.filters import NOT_A_COMMAND
+from bot.views import language as language_views
 from bot.views import settings as views
+from bot.views.common import error_message
 from bot.views.settings import FIELDS, SetCb
 from core.accounts.context import AccountContext
 from core.accounts.service import AccountService
@@ -61,6 +63,13 @@ async def choose(
     elif field == views.WEEKLY_FIELD:
         enabled = not account.weekly_report_enabled
         account = await accounts.set_weekly_report_enabled(account.id, enabled)
+    elif field == views.LANGUAGE_FIELD:
+        if query.message is not None:
+            await query.message.answer(
+                language_views.language_text(account.language),
+                reply_markup=language_views.language_keyboard(account.language),
+            )
+        return
     elif field == views.SIGN_OUT_FIELD:
         ended = await web_sessions.revoke_all(account)
         account = replace(account, dashboard_sessions=0)
@@ -96,13 +105,14 @@ def parse_value(field: str, text: str) -> object:
     """Turn the typed answer into the stored value (None clears)."""
     text = text.strip().lower()
     if field == "sex":
-        if text not in ("male", "female"):
+        sex = views.sex_of(text)
+        if sex is None:
             raise BadInput(views.SEX_EXPECTED)
-        return text
+        return sex
     if text in ("0", "none", "clear", "-"):
         return None
     if field == "threshold_pace_s_per_km":
-        minutes, _, seconds = text.partition(":")
+        minutes, _sep, seconds = text.partition(":")
         try:
             return int(minutes) * 60 + int(seconds or 0)
         except ValueError:
@@ -127,7 +137,7 @@ async def value(
             await state.update_data(missed=True)
             raise  # the error answer explains it; the question stays open for one more try
         await state.clear()
-        await message.answer(views.kept_text(field, exc.message))
+        await message.answer(views.kept_text(field, error_message(exc)))
         return
     await state.clear()
     await message.answer(views.saved_text(account), reply_markup=views.settings_keyboard(account))

@@ -30,9 +30,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot.handlers.filters import NOT_A_COMMAND
+from bot.i18n import _
 from bot.views import billing as billing_views
 from bot.views import start as views
-from bot.views.common import private_only_text
+from bot.views.common import error_message, private_only_text
 from bot.views.start import TzCb
 from core.accounts.service import Account, AccountService
 from core.accounts.timezones import looks_like_timezone_answer
@@ -79,22 +80,22 @@ async def start(
 ) -> None:
     """Welcome; ask for the timezone until it is set."""
     if command.args == billing_views.START_PAID:  # back from Stripe Checkout
-        await message.answer(billing_views.CHECKOUT_PAID_TEXT)
+        await message.answer(_(billing_views.CHECKOUT_PAID_TEXT))
         return
     if command.args == billing_views.START_CANCELLED:
-        await message.answer(billing_views.CHECKOUT_CANCELLED_TEXT)
+        await message.answer(_(billing_views.CHECKOUT_CANCELLED_TEXT))
         return
     await message.answer(views.welcome_text(account.first_name))
     if not account.timezone_set:
         await state.clear()
         await state.set_data({QUESTION: {}})
-        await message.answer(views.TZ_QUESTION, reply_markup=views.timezone_keyboard())
+        await message.answer(views.timezone_question(), reply_markup=views.timezone_keyboard())
 
 
 @router.message(Command("help"))
 async def help_(message: Message) -> None:
     """What the bot can do."""
-    await message.answer(views.HELP)
+    await message.answer(views.help_text())
 
 
 @router.message(Command("cancel"))
@@ -138,11 +139,11 @@ async def typed_zone(
         if looks_like_timezone_answer(text) and not question.get("asked_again"):
             await state.update_data({QUESTION: {**question, "asked_again": True}})
             await message.answer(
-                views.ask_again_text(exc.message), reply_markup=views.timezone_keyboard()
+                views.ask_again_text(error_message(exc)), reply_markup=views.timezone_keyboard()
             )
             return
         await state.clear()
-        await message.answer(views.UTC_NOTE)
+        await message.answer(views.utc_note())
         raise SkipHandler from None  # the text was not an answer: it goes where it would have
     await state.clear()
     await message.answer(views.zone_set_text(updated.timezone))

@@ -7,10 +7,11 @@ import logging
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
-from aiohttp import ClientError
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot.handlers.downloads import download
 from bot.handlers.filters import DOCUMENT
+from bot.i18n import _
 from bot.views import training as views
 from bot.views.bests import ftp_offer_keyboard, ftp_offer_text
 from bot.views.coach import analyze_keyboard
@@ -35,14 +36,14 @@ async def upload(
     doc = message.document
     assert doc is not None
     if not (doc.file_name or "").lower().endswith(".fit"):
-        await message.answer(views.NOT_FIT)
+        await message.answer(_(views.NOT_FIT))
         return
     if doc.file_size is not None and doc.file_size > MAX_FIT_BYTES:
-        await message.answer(views.TOO_BIG)
+        await message.answer(_(views.TOO_BIG))
         return
-    data = await _download(bot, doc)
+    data = await download(bot, doc)
     if data is None:
-        await message.answer(views.DOWNLOAD_FAILED)
+        await message.answer(_(views.DOWNLOAD_FAILED))
         return
 
     async def waiting(ahead: int) -> None:
@@ -57,18 +58,6 @@ async def upload(
     if result.ftp_offer is not None:  # a second message: the card keeps its own buttons
         offer = result.ftp_offer
         await message.answer(ftp_offer_text(offer), reply_markup=ftp_offer_keyboard(offer))
-
-
-async def _download(bot: Bot, doc: Document) -> bytes | None:
-    """The file's bytes, or None when Telegram would not give them."""
-    try:
-        buffer = await bot.download(doc)
-    except (TelegramAPIError, ClientError, TimeoutError) as exc:
-        # The error's text holds the download URL, and the URL holds the bot token.
-        logger.warning("download of a %s-byte document failed: %s", doc.file_size,
-                       type(exc).__name__)  # fmt: skip
-        return None
-    return buffer.read() if buffer is not None else None
 
 
 @router.message(Command("today"))
@@ -107,10 +96,10 @@ async def activity_card(
 @router.message(Command("fitness"))
 async def fitness(message: Message, account: AccountContext, reports: ReportService) -> None:
     """The fitness, fatigue and form chart of the last 90 days."""
-    png = await reports.fitness_chart(account)
+    png = await reports.fitness_chart(account, labels=views.fitness_chart_labels())
     await message.answer_photo(
         BufferedInputFile(png, filename="fitness.png"),
-        caption=views.FITNESS_CAPTION,
+        caption=_(views.FITNESS_CAPTION),
     )
 
 

@@ -39,4 +39,4 @@ async def dashboard(
     if url is None:
         await web(message, account, web_sessions, settings)
         return
-    await message.answer(views.DASHBOARD_TEXT, reply_markup=views.dashboard_keyboard(url))
+    await message.answer(views.dashboard_text(), reply_markup=views.dashboard_keyboard(url))

@@ -15,7 +15,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import MenuButtonWebApp, WebAppInfo
 
-from bot.runtime.commands import bot_commands
+from bot.runtime.commands import set_menus
 from bot.runtime.dispatcher import build_dispatcher, commands_handled
 from bot.runtime.telegram import make_bot
 from core.bootstrap import Container, build
@@ -48,7 +48,8 @@ async def prepare(settings: Settings) -> Container:
 
 
 async def set_commands(bot: Bot) -> None:
-    await bot.set_my_commands(bot_commands(commands_handled()))
+    """The command menu, in English and in each translated language."""
+    await set_menus(bot, commands_handled())
 
 
 async def set_menu_button(bot: Bot, settings: Settings) -> bool:
@@ -233,7 +234,9 @@ async def run_worker(container: Container) -> None:
         logger.warning("no scheduled jobs in this build; this worker only sends pushes")
     with _on_sigterm() as stopping:
         sender: asyncio.Task[None] | None = None
+        metrics = contextlib.AsyncExitStack()
         try:
+            await metrics.enter_async_context(_worker_metrics(container))
             if scheduler is not None:
                 await scheduler.start()
             sender = asyncio.create_task(notifier.run(stopping))
@@ -250,6 +253,16 @@ async def run_worker(container: Container) -> None:
                 await scheduler.stop()
             await notifier.close()
             await bot.session.close()
+            await metrics.aclose()
+
+
+def _worker_metrics(container: Container) -> contextlib.AbstractAsyncContextManager[int | None]:
+    """/metrics of this worker on METRICS_PORT (0: none)."""
+    from bot.runtime.metrics import OutboxGauge, metrics_server
+
+    settings = container.settings
+    outbox = OutboxGauge(container.services.pushes)
+    return metrics_server(outbox, port=settings.metrics_port, token=settings.metrics_token)
 
 
 def _make_scheduler(container: Container, bot: Bot, notifier: Any = None) -> Any:

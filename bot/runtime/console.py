@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import logging
@@ -10,7 +11,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -45,6 +46,7 @@ BOT_USER = {
     "username": "trainbot_console_bot",
 }
 FILE_PREFIX = "console://file/"
+LOG_FILE = "console.log"  # under DATA_DIR
 QUIT = {"/quit", "/exit"}
 BANNER = (
     "Training Analyzer Bot, local console. Type commands or text as you would in Telegram;\n"
@@ -371,7 +373,9 @@ async def run_console(
     out = stdout or sys.stdout
     container = build(settings)
     server = None
+    logs = contextlib.ExitStack()
     try:
+        log_path = logs.enter_context(logs_to_file(settings))
         await migrate.upgrade(container.engine)
         name = os.environ.get("USER") or "you"
         bot = console_bot(out, Path(settings.data_dir) / "console", user_name=name)
@@ -385,10 +389,44 @@ async def run_console(
             except AppError as exc:  # the port is taken: the chat works without the dashboard
                 out.write(f"{exc.message} The dashboard (/web) is off for this session.\n")
                 server = None
-        out.write(BANNER)
+        out.write(BANNER + f"The log is in {log_path}.\n")
         out.flush()
         await chat_loop(dp, bot, stdin, out)
     finally:
         if server is not None:
             await server.stop()
         await container.close()
+        logs.close()
+
+
+@contextlib.contextmanager
+def logs_to_file(settings: Settings) -> Iterator[Path]:
+    """While the console runs, log lines go to DATA_DIR/console.log, not between the chat's
+    lines: the handlers writing to this terminal step aside for a file handler (same format,
+    same redaction of secrets)."""
+    from bot.runtime.logging_setup import SecretsFilter, formatter_for, secrets_of
+
+    path = Path(settings.data_dir) / LOG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    terminal = {sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__}
+    aside = [
+        h
+        for h in root.handlers
+        if isinstance(h, logging.StreamHandler)
+        and not isinstance(h, logging.FileHandler)
+        and h.stream in terminal
+    ]
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(formatter_for(settings))
+    to_file.addFilter(SecretsFilter(secrets_of(settings)))
+    for h in aside:
+        root.removeHandler(h)
+    root.addHandler(to_file)
+    try:
+        yield path
+    finally:
+        root.removeHandler(to_file)
+        to_file.close()
+        for h in aside:
+            root.addHandler(h)

@@ -12,6 +12,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot.handlers import errors
+from bot.runtime import metrics
 from bot.runtime.middlewares import AccountMiddleware, PrivateChatsOnly
 from core.bootstrap import Container
 
@@ -25,6 +26,7 @@ HANDLER_MODULES = [
     "start",
     "usage",
     "settings",
+    "language",
     "account",
     "admin",
     "training",
@@ -33,6 +35,7 @@ HANDLER_MODULES = [
     "garmin",
     "billing",
     "web",
+    "voice",  # voice notes to the coach, before its free text and the fallback
     "coach",
     "fallback",
 ]
@@ -73,6 +76,7 @@ def build_dispatcher(container: Container, **extra: Any) -> Dispatcher:
     storage, isolation = make_storage(container.settings.redis_url, container.settings.redis_prefix)
     services = container.services.as_workflow_data()
     dp = Dispatcher(storage=storage, events_isolation=isolation, **services, **extra)
+    metrics.install(dp)  # first: its time and error counts cover the whole update
     dp.update.outer_middleware(PrivateChatsOnly())  # before any account is made for a chat
     dp.update.outer_middleware(AccountMiddleware(container.services.accounts))
     # On the dispatcher itself, not a router of its own: every update would walk one more.

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import re
-from collections.abc import Iterable
-from typing import TextIO
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, TextIO
 
 from core.config import Settings
 
@@ -27,6 +31,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.stripe_api_key,
         settings.stripe_webhook_secret,
         settings.webhook_secret,
+        settings.metrics_token,
         settings.credentials_keys,
         *(settings.credentials_keys or "").split(","),
     ]
@@ -69,10 +74,64 @@ def _message(record: logging.LogRecord) -> str:
         return f"{record.msg} {record.args!r}"
 
 
-def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> logging.Handler:
-    """Log to stderr (or `stream`) at LOG_LEVEL with secrets redacted; returns the new handler."""
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+# The update being handled, for every log line written while it is: its id and our user's id.
+_UPDATE_ID: ContextVar[int | None] = ContextVar("log_update_id", default=None)
+_USER_ID: ContextVar[int | None] = ContextVar("log_user_id", default=None)
+
+
+@contextlib.contextmanager
+def update_context(*, update_id: int | None = None, user_id: int | None = None) -> Iterator[None]:
+    """Log lines inside carry these ids (those not given keep the outer value)."""
+    tokens = [
+        (var, var.set(value))
+        for var, value in ((_UPDATE_ID, update_id), (_USER_ID, user_id))
+        if value is not None
+    ]
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the update's ids when inside
+    one, and the (already redacted) traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, var in (("update_id", _UPDATE_ID), ("user_id", _USER_ID)):
+            value = var.get()
+            if value is not None:
+                line[key] = value
+        if record.exc_info and not record.exc_text:  # a record no SecretsFilter saw
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exc"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def formatter_for(settings: Settings) -> logging.Formatter:
+    """LOG_FORMAT: "json" for one JSON object per line, else plain text."""
+    if settings.log_format == "json":
+        return JsonFormatter()
+    return logging.Formatter(LOG_FORMAT)
+
+
+def configure_logging(
+    settings: Settings, *, stream: TextIO | None = None, handler: logging.Handler | None = None
+) -> logging.Handler:
+    """Log to stderr (or `stream`, or `handler`) at LOG_LEVEL in LOG_FORMAT with secrets
+    redacted; returns the new handler."""
+    handler = handler or logging.StreamHandler(stream)
+    handler.setFormatter(formatter_for(settings))
     root = logging.getLogger()
     root.setLevel(settings.log_level.upper())
     root.addHandler(handler)

@@ -11,7 +11,8 @@ from aiogram.enums import ChatType, MessageEntityType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Chat, Message, MessageEntity, TelegramObject, Update, User
 
-from bot.i18n import use_language
+from bot.i18n import negotiate, use_language
+from bot.runtime.logging_setup import update_context
 from bot.views.common import private_only_text
 from core.accounts.service import AccountService
 from core.db.scope import system_scope, user_scope
@@ -108,9 +109,14 @@ class AccountMiddleware(BaseMiddleware):
                 telegram_user_id=user.id if user else None,
                 first_name=user.first_name if user else None,
                 username=user.username if user else None,
-                language=user.language_code if user else None,
+                # Stored as one of the bot's languages ("de-AT" -> "de", "pt" -> "en").
+                language=negotiate(user.language_code) if user else None,
             )
         # Every text of the update in the athlete's language (chosen at first contact from
         # Telegram's language_code, changed with /language).
-        with user_scope(account.id), use_language(account.language):
+        with (
+            user_scope(account.id),
+            use_language(account.language),
+            update_context(user_id=account.id),  # log lines name the user by our id alone
+        ):
             return await handler(event, data)

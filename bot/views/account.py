@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import N_, _
 from core.accounts.deletion import BillingToStop
 
-STRIPE_ENDS = "Your Pro subscription will be cancelled at Stripe, no further charges."
-STARS_ENDS = "Your Telegram Stars subscription will be cancelled, no further renewals."
-KEPT = "Nothing was deleted."
+STRIPE_ENDS = N_("Your Pro subscription will be cancelled at Stripe, no further charges.")
+STARS_ENDS = N_("Your Telegram Stars subscription will be cancelled, no further renewals.")
+KEPT = N_("Nothing was deleted.")
 
 
 class DeleteCb(CallbackData, prefix="del"):
@@ -19,14 +20,16 @@ class DeleteCb(CallbackData, prefix="del"):
 def question(stop: BillingToStop) -> str:
     """The confirmation question, naming the subscriptions that deleting cancels."""
     lines = [
-        "This deletes your account, activities, fitness history, Garmin link, plans and chats. "
-        "It cannot be undone."
+        _(
+            "This deletes your account, activities, fitness history, Garmin link, plans and "
+            "chats. It cannot be undone."
+        )
     ]
     if stop.pays_by_card:
-        lines.append(STRIPE_ENDS)
+        lines.append(_(STRIPE_ENDS))
     if stop.stars_charge_id:
-        lines.append(STARS_ENDS)
-    lines.append("Are you sure?")
+        lines.append(_(STARS_ENDS))
+    lines.append(_("Are you sure?"))
     return " ".join(lines)
 
 
@@ -36,21 +39,25 @@ def confirm_keyboard() -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text="Yes, delete everything", callback_data=DeleteCb(confirm=True).pack()
+                    text=_("Yes, delete everything"), callback_data=DeleteCb(confirm=True).pack()
                 ),
                 InlineKeyboardButton(
-                    text="No, keep it", callback_data=DeleteCb(confirm=False).pack()
+                    text=_("No, keep it"), callback_data=DeleteCb(confirm=False).pack()
                 ),
             ]
         ]
     )
 
 
+def kept_text() -> str:
+    return _(KEPT)
+
+
 def done_text(stop: BillingToStop) -> str:
     """The answer once everything is deleted."""
-    ended = (
-        " Your subscription is cancelled: no further charges."
-        if (stop.pays_by_card or stop.stars_charge_id)
-        else ""
-    )
-    return f"All your data is deleted.{ended} Send /start if you want to begin again."
+    if stop.pays_by_card or stop.stars_charge_id:
+        return _(
+            "All your data is deleted. Your subscription is cancelled: no further charges. "
+            "Send /start if you want to begin again."
+        )
+    return _("All your data is deleted. Send /start if you want to begin again.")

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import N_, _, ngettext
+from bot.i18n.format import clock_time, day_month
 from core.errors import (
     AppError,
     BillingNotStopped,
@@ -17,6 +19,7 @@ from core.errors import (
     NoGoalForPlan,
     NoSuchGoal,
     NotLinked,
+    PluralText,
     ProOnly,
     TooManyGoals,
 )
@@ -24,11 +27,16 @@ from core.errors import (
 MAX_TEXT = 4096
 QUOTE_MAX = 64  # characters of a user's own text quoted back in an answer
 
+# Name and window of each limited feature (marked: translate both with `_` where shown).
 FEATURE_NAMES = {
-    "ai_chat": ("AI chat messages", "today"),
-    "ai_analysis": ("AI workout analyses", "this month"),
-    "ai_workout": ("AI workouts", "this month"),
-    "ai_plan": ("active AI training plans", ""),
+    "ai_chat": (N_("AI chat messages"), N_("today")),
+    "ai_analysis": (N_("AI workout analyses"), N_("this month")),
+    "ai_workout": (N_("AI workouts"), N_("this month")),
+    "ai_plan": (N_("active AI training plans"), ""),
+}
+# What a Pro-only feature is, said whole; features not here use the error's own sentence.
+PRO_FEATURES = {
+    "export": N_("The data export is part of the Pro plan."),
 }
 
 
@@ -66,18 +74,24 @@ def zone_label(zone: str) -> str:
 
 def unknown_command_text(command: str | None = None) -> str:
     """The answer to a command the bot does not have (or does not show to this user)."""
-    what = quote_input(command) if command else "that command"
-    return f"I don't know {what}. Send /help for what I can do."
+    if not command:
+        return _("I don't know that command. Send /help for what I can do.")
+    return _("I don't know {command}. Send /help for what I can do.").format(
+        command=quote_input(command)
+    )
 
 
 def private_only_text(bot_username: str | None) -> str:
     """The one answer in groups and channels: accounts live in private chats."""
-    where = (
-        f"message me at https://t.me/{bot_username}"
-        if bot_username
-        else "open a private chat with me"
-    )
-    return f"I work in private chats only, so your training stays yours: {where}."
+    if not bot_username:
+        return _(
+            "I work in private chats only, so your training stays yours: open a private chat "
+            "with me."
+        )
+    return _(
+        "I work in private chats only, so your training stays yours: message me at "
+        "https://t.me/{username}."
+    ).format(username=bot_username)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -129,7 +143,7 @@ def upgrade_keyboard(source: str = "limit") -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text="⭐ Upgrade to Pro", callback_data=UpgradeCb(source=source).pack()
+                    text=_("⭐ Upgrade to Pro"), callback_data=UpgradeCb(source=source).pack()
                 )
             ]
         ]
@@ -141,55 +155,106 @@ def when(moment: datetime, tz: str, now: datetime) -> str:
     local = moment.astimezone(ZoneInfo(tz))
     minutes = max(0, int((moment - now).total_seconds() // 60))
     hours, mins = divmod(minutes, 60)
-    wait = f"{hours} h {mins} min" if hours < 48 else f"{hours // 24} days"
-    day = local.strftime("%H:%M") if hours < 24 else local.strftime("%d %b %H:%M")
-    return f"{day} ({esc(tz)}), in {wait}"
+    if hours < 48:
+        wait = _("in {hours} h {minutes} min").format(hours=hours, minutes=mins)
+    else:
+        days = hours // 24
+        wait = ngettext("in {n} day", "in {n} days", days).format(n=days)
+    day = clock_time(local) if hours < 24 else f"{day_month(local)} {clock_time(local)}"
+    return f"{day} ({esc(tz)}), {wait}"
 
 
 def limit_text(err: LimitReached, tz: str, now: datetime) -> str:
     """What ran out, when it resets, and what Pro gives."""
-    name, period = FEATURE_NAMES.get(err.feature, (err.feature, ""))
     if err.feature == "ai_plan":
-        text = (
-            f"The Free plan keeps {err.limit} active AI training plan. "
-            "Cancel the current one with /plan cancel, or upgrade."
+        text = ngettext(
+            "The Free plan keeps {limit} active AI training plan. Cancel the current one with "
+            "/plan cancel, or upgrade.",
+            "The Free plan keeps {limit} active AI training plans. Cancel one with /plan cancel, "
+            "or upgrade.",
+            err.limit,
+        ).format(limit=err.limit)
+    else:
+        text = _used_up(err.feature, err.limit)
+        if err.resets_at is not None:
+            text += "\n" + _("They reset at {when}.").format(when=when(err.resets_at, tz, now))
+    # The price is on the Upgrade button's answer, read from the plan rows.
+    return text + "\n\n" + _("<b>Pro</b> makes every AI feature unlimited.")
+
+
+def _used_up(feature: str, limit: int) -> str:
+    """That the Free plan's allowance of `feature` is used up, as one whole sentence."""
+    if feature == "ai_chat":
+        text = ngettext(
+            "You have used your {limit} AI chat message today on the Free plan.",
+            "You have used all {limit} AI chat messages today on the Free plan.",
+            limit,
+        )
+    elif feature == "ai_analysis":
+        text = ngettext(
+            "You have used your {limit} AI workout analysis this month on the Free plan.",
+            "You have used all {limit} AI workout analyses this month on the Free plan.",
+            limit,
+        )
+    elif feature == "ai_workout":
+        text = ngettext(
+            "You have used your {limit} AI workout this month on the Free plan.",
+            "You have used all {limit} AI workouts this month on the Free plan.",
+            limit,
         )
     else:
-        text = f"You have used all {err.limit} {name} {period} on the Free plan."
-        if err.resets_at is not None:
-            text += f"\nThey reset at {when(err.resets_at, tz, now)}."
-    # The price is on the Upgrade button's answer, read from the plan rows.
-    return text + "\n\n<b>Pro</b> makes every AI feature unlimited."
+        return _("You have used all {limit} {feature} on the Free plan.").format(
+            limit=limit, feature=esc(feature)
+        )
+    return text.format(limit=limit)
 
 
 # What the bot adds to a domain error: the command that helps. Core's sentences name no
 # command, so the web app can show the same errors with its own buttons.
 _NEXT_STEP: list[tuple[type[AppError], str]] = [
-    (NotLinked, "Send /connect to link it."),
-    (GarminAuthError, "Send /connect to link again."),
-    (TooManyGoals, "/goal delete N removes goal N."),
-    (NoSuchGoal, "/goal lists them."),
-    (NoGoalForPlan, "For example: /plan half marathon in 10 weeks, or set a race with /goal."),
+    (NotLinked, N_("Send /connect to link it.")),
+    (GarminAuthError, N_("Send /connect to link again.")),
+    (TooManyGoals, N_("/goal delete N removes goal N.")),
+    (NoSuchGoal, N_("/goal lists them.")),
+    (NoGoalForPlan, N_("For example: /plan half marathon in 10 weeks, or set a race with /goal.")),
 ]
+RETRY_DELETE = N_("Please try /delete again in a few minutes.")
+WRITE_SUPPORT = N_("Please write to /paysupport.")
 
 
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute."
+APOLOGY = N_("Sorry, something went wrong on my side. Please try again in a minute.")
+
+
+def error_message(exc: AppError) -> str:
+    """The error's own sentence in the current language (plain text, not escaped).
+
+    Core's sentences and the view constants handlers raise are in the catalogs; a text with
+    no translation (an operator's message) stays as it is.
+    """
+    template = exc.template
+    if isinstance(template, PluralText):
+        text = ngettext(template.singular, template.plural, template.n)
+    else:
+        text = _(template)
+    if not exc.params:
+        return text
+    try:
+        return text.format(**exc.params)
+    except (KeyError, IndexError, ValueError):  # a translation that lost a field: say it in English
+        return exc.message
 
 
 def pro_only_text(exc: ProOnly, limit: int = MAX_TEXT) -> str:
     """A Pro feature asked for on Free: what it is, and that Pro unlocks it."""
-    return f"{esc(shorten(exc.message, limit))} Upgrade to unlock it."
+    what = _(PRO_FEATURES[exc.feature]) if exc.feature in PRO_FEATURES else error_message(exc)
+    return f"{esc(shorten(what, limit))} " + _("Upgrade to unlock it.")
 
 
 def error_text(exc: AppError, limit: int = MAX_TEXT) -> str:
     """A domain error as the bot says it (escaped HTML, one message)."""
     if isinstance(exc, BillingNotStopped):
-        step = (
-            "Please try /delete again in a few minutes."
-            if exc.retry
-            else "Please write to /paysupport."
-        )
+        step = _(RETRY_DELETE) if exc.retry else _(WRITE_SUPPORT)
     else:
-        step = next((s for kind, s in _NEXT_STEP if isinstance(exc, kind)), "")
-    text = shorten(exc.message, limit - len(step) - 1)
+        step = next((_(s) for kind, s in _NEXT_STEP if isinstance(exc, kind)), "")
+    text = shorten(error_message(exc), limit - len(step) - 1)
     return esc(f"{text} {step}" if step else text)

@@ -2,43 +2,58 @@
 
 from __future__ import annotations
 
+from bot.i18n import N_, _, ngettext
+from bot.views import dates
 from bot.views.common import esc
 from bot.views.training import distance
 from core.training.formatting import format_duration
 from core.training.goals import Goal
 
-USAGE = "Use /goal, /goal add [name date km h:mm:ss] or /goal delete N."
-ASK_NAME = "What is the race called? (/cancel to stop)"
-ASK_DATE = "When is it? YYYY-MM-DD, for example 2027-09-26."
-ASK_DETAILS = (
+USAGE = N_("Use /goal, /goal add [name date km h:mm:ss] or /goal delete N.")
+ASK_NAME = N_("What is the race called? (/cancel to stop)")
+ASK_DATE = N_("When is it? YYYY-MM-DD, for example 2027-09-26.")
+ASK_DETAILS = N_(
     "Distance in km and target time, e.g. <code>42.2 3:15:00</code>, or <code>skip</code>."
 )
-TOO_MANY_DETAILS = "Give at most a distance and a time, e.g. 42.2 3:15:00, or skip."
+TOO_MANY_DETAILS = N_("Give at most a distance and a time, e.g. 42.2 3:15:00, or skip.")
 SKIP = "skip"  # the answer that leaves distance and time out
+SKIP_WORD = N_("skip")  # the same answer in the athlete's language, as ASK_DETAILS shows it
+
+
+def is_skip(word: str) -> bool:
+    """'skip', or the word ASK_DETAILS offers in the athlete's language."""
+    return word.lower() in (SKIP, _(SKIP_WORD).lower())
+
+
+def _when(days_left: int) -> str:
+    if days_left == 0:
+        return _("today!")
+    if days_left < 0:
+        return _("past")
+    return ngettext("in {n} day", "in {n} days", days_left).format(n=days_left)
 
 
 def goal_line(g: Goal, units: str) -> str:
-    parts = [f"{g.number}. <b>{esc(g.name)}</b> {g.race_date:%d %b %Y}"]
+    parts = [f"{g.number}. <b>{esc(g.name)}</b> {dates.day(g.race_date, dates.DAY_YEAR)}"]
     if g.distance_m:
         parts.append(distance(g.distance_m, units))
     if g.target_time_s:
-        parts.append(f"target {format_duration(g.target_time_s)}")
-    parts.append("today!" if g.days_left == 0 else
-                 "past" if g.days_left < 0 else f"in {g.days_left} days")  # fmt: skip
+        parts.append(_("target {time}").format(time=format_duration(g.target_time_s)))
+    parts.append(_when(g.days_left))
     return " · ".join(parts)
 
 
 def goals_text(goals: list[Goal], units: str) -> str:
     if not goals:
-        return ("No race goals yet. Add one: <code>/goal add Berlin Marathon 2027-09-26 42.2 "
-                "3:15:00</code> or just /goal add")  # fmt: skip
-    return "<b>Race goals</b>\n" + "\n".join(goal_line(g, units) for g in goals) + \
-        "\n\n/goal add · /goal delete N"  # fmt: skip
+        return _("No race goals yet. Add one: <code>/goal add Berlin Marathon 2027-09-26 42.2 "
+                 "3:15:00</code> or just /goal add")  # fmt: skip
+    lines = "\n".join(goal_line(g, units) for g in goals)
+    return _("<b>Race goals</b>\n{goals}\n\n/goal add · /goal delete N").format(goals=lines)
 
 
 def added_text(g: Goal, units: str) -> str:
-    return "Goal added:\n" + goal_line(g, units)
+    return _("Goal added:\n{goal}").format(goal=goal_line(g, units))
 
 
 def deleted_text(g: Goal, units: str) -> str:
-    return f"Deleted: {goal_line(g, units)}"
+    return _("Deleted: {goal}").format(goal=goal_line(g, units))

@@ -1,4 +1,5 @@
-"""Pushes as messages: each kind's data rendered when it is sent, in the reader's units and zone.
+"""Pushes as messages: each kind's data rendered when it is sent, in the reader's units, zone
+and language.
 
 Rows stored before pushes carried data hold their finished message (text, Bot API keyboard,
 PNG); they are sent as stored.
@@ -13,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from aiogram.types import InlineKeyboardMarkup
 
+from bot.i18n import _, use_language
 from bot.views.billing import change_text
 from bot.views.garmin import LINK_BROKEN_TEXT, connect_keyboard, new_activities_text
 from bot.views.rpe import ask_text, push_keyboard
@@ -62,7 +64,7 @@ class _View(Generic[T]):
         return self.render(from_data(self.data, data), reader)
 
 
-def _summary(s: MorningSummary, _: Reader) -> Rendered:
+def _summary(s: MorningSummary, _reader: Reader) -> Rendered:
     return Rendered(summary_text(s))
 
 
@@ -74,8 +76,8 @@ def _new_activities(n: NewActivities, reader: Reader) -> Rendered:
     return Rendered(text, keyboard)
 
 
-def _link_broken(_: LinkBroken, __: Reader) -> Rendered:
-    return Rendered(LINK_BROKEN_TEXT, connect_keyboard())
+def _link_broken(_notice: LinkBroken, _reader: Reader) -> Rendered:
+    return Rendered(_(LINK_BROKEN_TEXT), connect_keyboard())
 
 
 def _plan_change(change: Change, reader: Reader) -> Rendered:
@@ -106,8 +108,9 @@ def render_push(push: PendingPush) -> Rendered:
         return _legacy(push.payload)
     view = VIEWS.get(push.kind)
     if view is None:
-        raise ValueError(f"no view for push kind {push.kind!r}")
-    return view(push.data, Reader(units=push.units, timezone=push.timezone))
+        raise ValueError(push.kind)  # logged by the sender: a kind this build has no view for
+    with use_language(push.language):
+        return view(push.data, Reader(units=push.units, timezone=push.timezone))
 
 
 def _legacy(payload: Mapping[str, Any]) -> Rendered:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import N_, _
 from bot.views.common import MAX_TEXT
 from core.garmin.notices import NewActivities
 from core.training.imports import ImportResult
@@ -12,18 +13,19 @@ from core.training.rpe import MAX_NOTE, RPE_MAX, RPE_MIN, Rating
 
 # Foster's session-RPE wording of Borg's CR-10 scale (the in-between values named alike).
 BORG = {
-    1: "very easy", 2: "easy", 3: "moderate", 4: "somewhat hard", 5: "hard",
-    6: "harder", 7: "very hard", 8: "very, very hard", 9: "near maximal", 10: "maximal",
+    1: N_("very easy"), 2: N_("easy"), 3: N_("moderate"), 4: N_("somewhat hard"), 5: N_("hard"),
+    6: N_("harder"), 7: N_("very hard"), 8: N_("very, very hard"), 9: N_("near maximal"),
+    10: N_("maximal"),
 }  # fmt: skip
 ROW = 5  # buttons per row: 1-5 and 6-10
 
-ASK_ONE = "How hard did it feel? Tap 1 (very easy) to 10 (maximal)."
-ASK_NEWEST = "How hard did the newest session feel? Tap 1 (very easy) to 10 (maximal)."
-NOTE_BUTTON = "📝 Add a note"
-NOTE_QUESTION = (
-    f"Send your note on this session in one message (up to {MAX_NOTE} characters), or /cancel."
+ASK_ONE = N_("How hard did it feel? Tap 1 (very easy) to 10 (maximal).")
+ASK_NEWEST = N_("How hard did the newest session feel? Tap 1 (very easy) to 10 (maximal).")
+NOTE_BUTTON = N_("📝 Add a note")
+NOTE_QUESTION = N_(
+    "Send your note on this session in one message (up to {limit} characters), or /cancel."
 )
-NOTE_SAVED = "Note saved."
+NOTE_SAVED = N_("Note saved.")
 
 
 class RpeCb(CallbackData, prefix="rpe"):
@@ -52,14 +54,21 @@ def rate_keyboard(activity_id: int) -> InlineKeyboardMarkup:
     )
 
 
+def note_question() -> str:
+    """The note dialog's question, with the note's length limit."""
+    return _(NOTE_QUESTION).format(limit=MAX_NOTE)
+
+
 def note_keyboard(activity_id: int) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(text=NOTE_BUTTON, callback_data=RpeNoteCb(id=activity_id).pack())
+    button = InlineKeyboardButton(
+        text=_(NOTE_BUTTON), callback_data=RpeNoteCb(id=activity_id).pack()
+    )
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
 def ask_text(text: str, *, several: bool) -> str:
     """The message followed by the question, when both fit one message."""
-    question = ASK_NEWEST if several else ASK_ONE
+    question = _(ASK_NEWEST if several else ASK_ONE)
     joined = f"{text}\n\n{question}"
     return joined if len(joined) <= MAX_TEXT else text
 
@@ -82,9 +91,9 @@ def rated_text(r: Rating) -> str:
     """'RPE 7 (very hard) saved: session load 420 (7 x 60 min).'"""
     rpe = r.rpe or 0
     load = r.srpe_load or 0.0
-    return (
-        f"RPE {rpe} ({BORG.get(rpe, '?')}) saved: session load {load:.0f} "
-        f"({rpe} x {r.minutes:.0f} min)."
+    word = _(BORG[rpe]) if rpe in BORG else "?"
+    return _("RPE {rpe} ({word}) saved: session load {load} ({rpe} x {minutes} min).").format(
+        rpe=rpe, word=word, load=f"{load:.0f}", minutes=f"{r.minutes:.0f}"
     )
 
 
@@ -92,5 +101,6 @@ def rpe_line(rpe: int | None, srpe_load: float | None) -> str | None:
     """The card's line, 'RPE 7 · session load 420', when the activity is rated."""
     if rpe is None:
         return None
-    load = f" · session load {srpe_load:.0f}" if srpe_load is not None else ""
-    return f"RPE {rpe}{load}"
+    if srpe_load is None:
+        return f"RPE {rpe}"
+    return _("RPE {rpe} · session load {load}").format(rpe=rpe, load=f"{srpe_load:.0f}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import N_, _
 from bot.views.common import esc, zone_label
 
 COMMON_ZONES = [
@@ -19,7 +20,7 @@ COMMON_ZONES = [
     "UTC",
 ]
 
-HELP = (
+HELP = N_(
     "<b>What I do</b>\n"
     "Send me a <b>.fit</b> file from any watch or app, or link Garmin Connect with /connect, "
     "and I compute your training load (TSS, TRIMP) and fitness (CTL), fatigue (ATL) and form "
@@ -27,29 +28,44 @@ HELP = (
     "<b>Training</b>: /today /week /activities /fitness /curve /goal\n"
     "<b>AI coach</b>: just write to me, or /analyze /plan /workout\n"
     "<b>Garmin</b>: /connect /sync /disconnect\n"
-    "<b>Account</b>: /usage /upgrade /billing /settings /export /delete\n"
+    "<b>Account</b>: /usage /upgrade /billing /settings /language /export /delete\n"
     "<b>Dashboard</b>: /dashboard in Telegram, /web for a browser\n"
     "<b>Payments</b>: /terms /paysupport\n\n"
     "/cancel stops any question I asked."
 )
 
-TZ_QUESTION = (
+TZ_QUESTION = N_(
     "Which timezone are you in? Pick one, or type your city (<code>Madrid</code>), its IANA "
     "name (<code>Europe/Madrid</code>) or your UTC offset (<code>UTC+2</code>). Your days, "
     "limits and the morning summary follow it; until then I use UTC."
 )
-TZ_ASK_AGAIN = "Pick one below or try once more; otherwise I'll go on in UTC for now."
-UTC_NOTE = "I'll use UTC until you set your timezone in /settings."
-CANCELLED = "Cancelled."
+TZ_ASK_AGAIN = N_("Pick one below or try once more; otherwise I'll go on in UTC for now.")
+UTC_NOTE = N_("I'll use UTC until you set your timezone in /settings.")
+CANCELLED = N_("Cancelled.")
 
 
 class TzCb(CallbackData, prefix="tz"):
     zone: str
 
 
+def help_text() -> str:
+    """/help in the athlete's language."""
+    return _(HELP)
+
+
 def welcome_text(first_name: str | None) -> str:
     """The greeting of /start, with what the bot does."""
-    return f"Hi {esc(first_name or 'athlete')}! I am your training analyst and coach.\n\n{HELP}"
+    name = esc(first_name) if first_name else _("athlete")
+    greeting = _("Hi {name}! I am your training analyst and coach.").format(name=name)
+    return f"{greeting}\n\n{help_text()}"
+
+
+def timezone_question() -> str:
+    return _(TZ_QUESTION)
+
+
+def utc_note() -> str:
+    return _(UTC_NOTE)
 
 
 def timezone_keyboard() -> InlineKeyboardMarkup:
@@ -65,13 +81,15 @@ def timezone_keyboard() -> InlineKeyboardMarkup:
 
 def ask_again_text(error: str) -> str:
     """A short miss: why it was not a zone, and the question once more."""
-    return f"{esc(error)}\n{TZ_ASK_AGAIN}"
+    return f"{esc(error)}\n{_(TZ_ASK_AGAIN)}"
 
 
 def zone_set_text(zone: str) -> str:
-    return f"Timezone set to <b>{esc(zone_label(zone))}</b>."
+    return _("Timezone set to <b>{zone}</b>.").format(zone=esc(zone_label(zone)))
 
 
 def cancelled_text(*, utc_note: bool) -> str:
     """/cancel's answer; with a word that UTC stays when it closed the timezone question."""
-    return f"{CANCELLED} {UTC_NOTE}" if utc_note else CANCELLED
+    if utc_note:
+        return _("Cancelled. I'll use UTC until you set your timezone in /settings.")
+    return _(CANCELLED)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
+from bot.i18n import N_, _, ngettext
 from bot.views.common import esc
 from core.config import Settings
 
-DASHBOARD_TEXT = (
+DASHBOARD_TEXT = N_(
     "<b>Your training dashboard</b>: activities with their charts, fitness, fatigue and form, "
     "your plan and workouts."
 )
+
+
+def dashboard_text() -> str:
+    return _(DASHBOARD_TEXT)
 
 
 def app_base(settings: Settings) -> str:
@@ -30,15 +35,16 @@ def sign_in_link(base: str, code: str) -> str:
 
 
 def sign_in_text(link: str, minutes: int) -> str:
-    return (
-        "<b>Sign-in link for a browser</b>\n"
-        f"{esc(link)}\n\n"
-        f"It works once, within {minutes} minutes. Do not share it: it opens your account."
-    )
+    works = ngettext(
+        "It works once, within {minutes} minute. Do not share it: it opens your account.",
+        "It works once, within {minutes} minutes. Do not share it: it opens your account.",
+        minutes,
+    ).format(minutes=minutes)
+    return f"{_('<b>Sign-in link for a browser</b>')}\n{esc(link)}\n\n{works}"
 
 
 def dashboard_keyboard(url: str) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(text="Open dashboard", web_app=WebAppInfo(url=url))
+    button = InlineKeyboardButton(text=_("Open dashboard"), web_app=WebAppInfo(url=url))
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
@@ -46,5 +52,5 @@ def link_keyboard(link: str) -> InlineKeyboardMarkup | None:
     """A button for the link, when Telegram accepts its address (public HTTPS only)."""
     if not link.startswith("https://"):
         return None
-    button = InlineKeyboardButton(text="Open in browser", url=link)
+    button = InlineKeyboardButton(text=_("Open in browser"), url=link)
     return InlineKeyboardMarkup(inline_keyboard=[[button]])

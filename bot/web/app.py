@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from bot.runtime.app import UPDATE_CONCURRENCY
+from bot.runtime.metrics import OutboxGauge, metrics_router
 from bot.web.api import api_router
 from bot.web.deps import trusted_networks
 from bot.web.health import health_router
@@ -62,6 +63,9 @@ def create_app(
     state.closing = asyncio.Event()
     state.drain_timeout_s = drain_timeout_s
     app.include_router(health_router())
+    settings = container.settings
+    outbox = OutboxGauge(container.services.pushes)
+    app.include_router(metrics_router(outbox, settings.metrics_token))
     if telegram:
         app.include_router(telegram_router())
     services = container.services

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from core.clock import Clock
 from core.db.models import UserSubscription
 from core.db.uow import UnitOfWorkFactory
-from core.errors import BillingNotStopped, PaymentsError, PaymentsNotConfigured, UnknownUser
+from core.errors import N_, BillingNotStopped, PaymentsError, PaymentsNotConfigured, UnknownUser
 from core.gateways.payments import Payments
 
 if TYPE_CHECKING:
@@ -28,13 +28,13 @@ logger = logging.getLogger(__name__)
 # Stripe statuses of a subscription that will never invoice again.
 STRIPE_ENDED = frozenset({"canceled", "incomplete_expired"})
 
-STRIPE_UNREACHABLE = (
+STRIPE_UNREACHABLE = N_(
     "I could not reach Stripe to cancel your Pro subscription, so nothing was deleted."
 )
-STRIPE_OFF = (
+STRIPE_OFF = N_(
     "Your Pro subscription cannot be cancelled from this server right now, so nothing was deleted."
 )
-STARS_UNREACHABLE = (
+STARS_UNREACHABLE = N_(
     "I could not reach Telegram to cancel your Stars subscription, so nothing was deleted."
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from core.accounts.timezones import resolve_timezone
 from core.clock import Clock, utcnow
 from core.db.models import User
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import BadInput, UnknownUser
+from core.errors import N_, BadInput, UnknownUser
 
 # The handlers' `account` is the request's AccountContext; the old name stays for them.
 Account = AccountContext
@@ -19,13 +20,18 @@ Account = AccountContext
 
 # Plausible human ranges: a typo (e.g. FTP 2500) is refused with the range it must be in.
 PROFILE_RANGES: dict[str, tuple[float, float, str]] = {
-    "hr_max": (100, 230, "HR max"),
-    "hr_rest": (25, 120, "resting HR"),
-    "lthr": (80, 220, "LTHR"),
-    "ftp": (30, 700, "FTP"),
-    "threshold_pace_s_per_km": (120, 900, "threshold pace (seconds per km)"),
-    "weight_kg": (25, 250, "weight"),
-    "birth_year": (1900, 2025, "birth year"),
+    # The sentence a value out of range gets, with its bounds.
+    "hr_max": (100, 230, N_("HR max must be between {lo} and {hi}.")),
+    "hr_rest": (25, 120, N_("Resting HR must be between {lo} and {hi}.")),
+    "lthr": (80, 220, N_("LTHR must be between {lo} and {hi}.")),
+    "ftp": (30, 700, N_("FTP must be between {lo} and {hi}.")),
+    "threshold_pace_s_per_km": (
+        120,
+        900,
+        N_("Threshold pace (seconds per km) must be between {lo} and {hi}."),
+    ),
+    "weight_kg": (25, 250, N_("Weight must be between {lo} and {hi}.")),
+    "birth_year": (1900, 2025, N_("Birth year must be between {lo} and {hi}.")),
 }
 UNITS = ("metric", "imperial")
 
@@ -46,15 +52,15 @@ def validate_profile(fields: dict[str, object]) -> dict[str, object]:
     for key, value in fields.items():
         if key == "sex":
             if value not in (None, "male", "female"):
-                raise BadInput("Sex must be male or female.")
+                raise BadInput(N_("Sex must be male or female."))
         elif key in PROFILE_RANGES:
-            lo, hi, label = PROFILE_RANGES[key]
+            lo, hi, out_of_range = PROFILE_RANGES[key]
             if value is not None and not (
                 isinstance(value, int | float) and lo <= float(value) <= hi
             ):
-                raise BadInput(f"{label[0].upper() + label[1:]} must be between {lo:g} and {hi:g}.")
+                raise BadInput(out_of_range, lo=f"{lo:g}", hi=f"{hi:g}")
         else:
-            raise BadInput(f"Unknown profile field {key!r}.")
+            raise BadInput(N_("Unknown profile field '{key}'."), key=key)
         clean[key] = value
     return clean
 
@@ -163,8 +169,17 @@ class AccountService:
 
     async def set_units(self, user_id: int, units: str) -> AccountContext:
         if units not in UNITS:
-            raise BadInput("Units must be metric or imperial.")
+            raise BadInput(N_("Units must be metric or imperial."))
         return await self._update(user_id, units=units)
+
+    async def set_language(
+        self, user_id: int, language: str, *, supported: Collection[str]
+    ) -> AccountContext:
+        """The language the bot writes in: one of `supported` (the bot's languages), else
+        BadInput and nothing is stored."""
+        if language not in supported:
+            raise BadInput(N_("Unknown language."))
+        return await self._update(user_id, language=language)
 
     async def set_summary_time(self, user_id: int, value: str | time) -> AccountContext:
         """Daily summary time, local; accepts 'HH:MM'."""
@@ -172,7 +187,7 @@ class AccountService:
             try:
                 value = time.fromisoformat(value.strip().zfill(5))
             except ValueError:
-                raise BadInput("Give the time as HH:MM, for example 07:00.") from None
+                raise BadInput(N_("Give the time as HH:MM, for example 07:00.")) from None
         return await self._update(user_id, summary_time=value.replace(second=0, microsecond=0))
 
     async def set_summary_enabled(self, user_id: int, enabled: bool) -> AccountContext:

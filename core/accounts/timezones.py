@@ -11,7 +11,7 @@ import unicodedata
 from functools import cache
 from zoneinfo import available_timezones
 
-from core.errors import BadTimezone
+from core.errors import N_, BadTimezone
 
 # The database's region prefixes; "US/Eastern" and the like are matched by their full name only.
 REGIONS = frozenset(
@@ -134,7 +134,8 @@ def _offset_zone(sign: int, hours: int, minutes: int) -> str:
     if zone is None:
         raise BadTimezone(
             shown,
-            reason=f"No timezone is at {shown}. Send your city instead, for example Madrid.",
+            reason=N_("No timezone is at {offset}. Send your city instead, for example Madrid."),
+            offset=shown,
         )
     return zone
 

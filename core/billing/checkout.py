@@ -13,7 +13,7 @@ from datetime import datetime
 from core.billing.ledger import SubscriptionLedger
 from core.billing.rules import stars_payload
 from core.db.models import SubscriptionPlan, UserSubscription
-from core.errors import NoStripeCustomer, PaymentsError, PaymentsNotConfigured
+from core.errors import N_, NoStripeCustomer, PaymentsError, PaymentsNotConfigured
 from core.gateways.payments import CheckoutLink, Payments, PortalLink
 from core.limits.plans import PlanPair, subscription_grants_plan
 
@@ -125,7 +125,7 @@ class CheckoutService:
     async def checkout_link(self, user_id: int, *, urls: ReturnUrls) -> CheckoutLink:
         """A Stripe Checkout link for Pro; AlreadyPro when the user has it."""
         if not self._price_id:  # before any query: a server without Stripe answers at once
-            raise PaymentsNotConfigured("Payments are not configured on this server.")
+            raise PaymentsNotConfigured(N_("Payments are not configured on this server."))
         async with self._ledger.uow() as uow:
             sub = await self._ledger.refuse_if_pro(uow, user_id)
         return await self._checkout(user_id, sub, urls)
@@ -165,7 +165,7 @@ class CheckoutService:
         self, user_id: int, sub: UserSubscription | None, urls: ReturnUrls
     ) -> CheckoutLink:
         if not self._price_id:
-            raise PaymentsNotConfigured("Payments are not configured on this server.")
+            raise PaymentsNotConfigured(N_("Payments are not configured on this server."))
         return await self._payments.create_checkout(
             user_id=user_id,
             # Reusing the customer keeps one Stripe customer (cards, invoices) per user.

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from core.db.models import SubscriptionPlan, UserSubscription
-from core.errors import AlreadyPro, BadStarsPayment
+from core.errors import N_, AlreadyPro, BadStarsPayment
 from core.gateways.payments import SubscriptionState
 from core.limits.plans import PRO_STATUSES, subscription_grants_plan
 
@@ -187,12 +187,13 @@ def check_stars_checkout(
 ) -> None:
     """Raise BadStarsPayment unless the checkout is our Pro invoice for this user."""
     if stars_payload_user(payload) != user_id:
-        raise BadStarsPayment("This invoice was made for another account. Ask for a new one.")
+        raise BadStarsPayment(N_("This invoice was made for another account. Ask for a new one."))
     if currency != STARS_CURRENCY:
-        raise BadStarsPayment("Pro can only be paid in Telegram Stars here.")
+        raise BadStarsPayment(N_("Pro can only be paid in Telegram Stars here."))
     if total_amount != price:
         raise BadStarsPayment(
-            f"This invoice is out of date: Pro costs {price} Stars now. Ask for a new one."
+            N_("This invoice is out of date: Pro costs {price} Stars now. Ask for a new one."),
+            price=price,
         )
 
 

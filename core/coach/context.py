@@ -49,6 +49,9 @@ MAX_LAPS = 30
 TEXT_LIMIT = 80
 DEFAULT_PLAN_WEEKS = 8
 
+# The languages the bot speaks, by code, in English: the model is told which one to answer in.
+LANGUAGE_NAMES = {"en": "English", "de": "German", "es": "Spanish", "ru": "Russian"}
+
 COACH_RULES = """You are an experienced endurance coach (running, cycling, swimming, \
 triathlon) talking with one athlete in a Telegram chat.
 - Answer in the athlete's language: the language of their messages{language}.
@@ -142,6 +145,13 @@ def chat_messages(ctx: CoachContext, question: str) -> list[ChatMessage]:
     return [ChatMessage("system", system_prompt(ctx)), *ctx.history, ChatMessage("user", question)]
 
 
+def answer_language(code: str | None) -> list[str]:
+    """The line naming the athlete's language ("Answer in German."); none for an unknown one."""
+    base = (code or "").strip().lower().replace("_", "-").split("-")[0]
+    name = LANGUAGE_NAMES.get(base)
+    return [f"Answer in {name}."] if name else []
+
+
 def system_prompt(ctx: CoachContext, *, extra: Sequence[str] = ()) -> str:
     """The coach's rules followed by the athlete's data, section by section."""
     language = (
@@ -149,6 +159,7 @@ def system_prompt(ctx: CoachContext, *, extra: Sequence[str] = ()) -> str:
     )
     parts = [
         COACH_RULES.format(language=language),
+        *answer_language(ctx.language),
         f"Today is {ctx.today.isoformat()} ({WEEKDAYS[ctx.today.weekday()]}), timezone "
         f"{ctx.timezone}. The athlete prefers {ctx.units} units; the data below is metric.",
         "## Athlete profile\n" + profile_text(ctx.profile),

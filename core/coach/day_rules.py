@@ -25,6 +25,7 @@ from core.training.readiness import (
     adapt_session,
     assess_readiness,
 )
+from core.training.reasons import Reason
 from core.training.structured import Workout, parse_workout
 from core.training.structured.model import SPORTS, Sport
 
@@ -52,7 +53,7 @@ class AdaptedDay:
     day: date
     plan_id: int | None
     action: Action
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]  # templates with params: the bot translates them
     planned_title: str
     adapted_title: str
     target_cut_pct: int = 0
@@ -65,7 +66,7 @@ class AdaptedDay:
         return self.action != "keep"
 
     @property
-    def why(self) -> tuple[str, ...]:
+    def why(self) -> tuple[Reason, ...]:
         """The reasons without the closing sentence that names the change itself."""
         names_change = self.action in ("soften", "recovery") or self.moved == "later"
         return self.reasons[:-1] if names_change and len(self.reasons) > 1 else self.reasons
@@ -122,7 +123,7 @@ def decide_day(inputs: DayInputs) -> tuple[AdaptedDay, dict[str, Any]] | None:
     row = {
         "plan_id": plan.id,
         "action": adaptation.action,
-        "reasons": list(adaptation.reasons),
+        "reasons": [r.to_json() for r in adaptation.reasons],
         "planned": {"title": session.title, "kind": planned.kind, "sport": session.sport,
                     "duration_min": session.duration_min, "load": planned.load,
                     "workout": session.workout.to_json() if session.workout else None},
@@ -143,7 +144,7 @@ def stored_day(
         day=day,
         plan_id=plan_id,
         action=cast(Action, row["action"]),
-        reasons=tuple(str(r) for r in row.get("reasons") or ()),
+        reasons=tuple(Reason.from_json(r) for r in row.get("reasons") or ()),
         planned_title=str(planned.get("title", "")),
         adapted_title=str(adapted.get("title", "")),
         target_cut_pct=int(adapted.get("target_cut_pct") or 0),

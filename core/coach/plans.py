@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from core.db.models import TrainingPlan
 from core.db.models import Workout as WorkoutRow
 from core.db.uow import UnitOfWork
-from core.errors import BadWorkout, LLMEmptyAnswer
+from core.errors import N_, BadWorkout, LLMEmptyAnswer
 from core.limits.feature_gate import release_active_plans
 from core.training.structured import (
     WORKOUT_JSON_SCHEMA,
@@ -229,7 +229,7 @@ def _unreadable(what: str) -> LLMEmptyAnswer:
     )
 
 
-WORKOUT_REFUSED = (
+WORKOUT_REFUSED = N_(
     "The AI coach answered with a workout that does not hold together, so nothing was counted; "
     "please try again."
 )

@@ -41,9 +41,11 @@ from core.coach.plans import (
     with_files,
     workout_result,
 )
+from core.coach.voice import DEFAULT_VOICE_MAX_S, VoiceNote, VoiceTranscriber, check_length
 from core.db.models import ActivityMetrics
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.errors import (
+    N_,
     BadInput,
     LLMEmptyAnswer,
     LLMError,
@@ -51,7 +53,14 @@ from core.errors import (
     NoGoalForPlan,
     NotFound,
 )
-from core.gateways.llm import LLM, ChatMessage, Completion, NotConfiguredLLM, TextDelta
+from core.gateways.llm import (
+    LLM,
+    ChatMessage,
+    Completion,
+    NotConfiguredLLM,
+    TextDelta,
+    Transcript,
+)
 from core.limits.ai_usage import AIUsageService
 from core.limits.feature_gate import Feature, FeatureGate, Grant, give_back, history_start_of
 from core.training.structured import WORKOUT_RESPONSE_FORMAT
@@ -120,7 +129,7 @@ class _Call:
         """Record the answer; LLMEmptyAnswer when there is nothing usable."""
         self._latency_ms = self.latency_ms
         if completion is None or not completion.text.strip():
-            raise LLMEmptyAnswer("The model gave an empty answer.")
+            raise LLMEmptyAnswer(N_("The model gave an empty answer."))
         self.completion = completion
         return completion
 
@@ -159,7 +168,7 @@ def _analysis(activity: ActivityMetrics, text: str, *, cached: bool) -> Analysis
 def _question(text: str) -> str:
     question = (text or "").strip()
     if not question:
-        raise BadInput("Write your question for the coach.")
+        raise BadInput(N_("Write your question for the coach."))
     return question[:MAX_QUESTION_CHARS]
 
 
@@ -173,12 +182,16 @@ class CoachService:
         gate: FeatureGate,
         usage: AIUsageService,
         clock: Clock,
+        *,
+        voice_max_s: int = DEFAULT_VOICE_MAX_S,
     ) -> None:
         self._uow = uow
         self._llm = llm
         self._gate = gate
         self._usage = usage
         self._clock = clock
+        self._voice_max_s = voice_max_s
+        self._voice = VoiceTranscriber(uow, llm, usage)
 
     @property
     def configured(self) -> bool:
@@ -198,21 +211,50 @@ class CoachService:
         and its usage row.
         """
         question = _question(text)
-        async with self._metered(account, Feature.AI_CHAT, "chat", chat_context=True) as call:
-            assert call.context is not None
-            messages = chat_messages(call.context, question)
-            call.begin()
-            final: Completion | None = None
-            stream = self._llm.stream(messages, max_tokens=CHAT_MAX_TOKENS)
-            async with aclosing(stream) as events:
-                async for event in events:
-                    if isinstance(event, TextDelta):
-                        yield event
-                    else:
-                        final = event
-            completion = call.finish(final)
-            await self._store_chat(call, question, completion.text)
+        metered = self._metered(account, Feature.AI_CHAT, "chat", chat_context=True)
+        async with metered as call, aclosing(self._streamed(call, question)) as deltas:
+            async for delta in deltas:
+                yield delta
         yield call.reply()
+
+    async def voice_stream(
+        self, account: AccountRef, note: VoiceNote
+    ) -> AsyncGenerator[Transcript | TextDelta | CoachReply, None]:
+        """Answer a voice note as a chat message: its Transcript, then the answer's deltas,
+        then one CoachReply. One chat unit for the whole note, given back when the note cannot
+        be fetched or transcribed (or the answer fails); a note too long is refused first."""
+        check_length(note, self._voice_max_s)
+        if not self.voice_enabled:
+            raise LLMNotConfigured(N_("Voice notes are not enabled on this bot."))
+        async with self._metered(account, Feature.AI_CHAT, "chat", chat_context=True) as call:
+            acc = call.account
+            transcript = await self._voice.transcribe(note, user_id=acc.id, timezone=acc.timezone)
+            yield transcript
+            async with aclosing(self._streamed(call, _question(transcript.text))) as deltas:
+                async for delta in deltas:
+                    yield delta
+        yield call.reply()
+
+    @property
+    def voice_enabled(self) -> bool:
+        """Whether voice notes are transcribed (a chat model and a transcription model set)."""
+        return self.configured and bool(getattr(self._llm, "transcribe_model", None))
+
+    async def _streamed(self, call: _Call, question: str) -> AsyncGenerator[TextDelta, None]:
+        """The answer to `question` as deltas, stored with its usage row once complete."""
+        assert call.context is not None
+        messages = chat_messages(call.context, question)
+        call.begin()
+        final: Completion | None = None
+        stream = self._llm.stream(messages, max_tokens=CHAT_MAX_TOKENS)
+        async with aclosing(stream) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    yield event
+                else:
+                    final = event
+        completion = call.finish(final)
+        await self._store_chat(call, question, completion.text)
 
     async def chat(self, account: AccountRef, text: str) -> CoachReply:
         """Answer a chat message in one piece."""
@@ -244,9 +286,10 @@ class CoachService:
                 activity = await uow.coach.activity(acc.id, activity_id, since=since)
             if activity is None:
                 raise NotFound(
-                    "No activities in your history yet."
+                    N_("No activities in your history yet.")
                     if activity_id is None
-                    else f"No activity {activity_id} in your history."
+                    else N_("No activity {id} in your history."),
+                    id=activity_id,
                 )
             stored = await uow.coach.analysis(acc.id, activity.id)
             ctx = None if stored else await load_context(uow, acc, now=now, chat=False)
@@ -313,7 +356,7 @@ class CoachService:
         async with self._uow() as uow:
             row = await uow.coach.active_plan(user_id)
             if row is None:
-                raise NotFound("You have no active training plan.")
+                raise NotFound(N_("You have no active training plan."))
             await close_plans(uow, user_id, status="archived")
             await uow.commit()
         return replace(plan_result(row), status="archived")
@@ -382,7 +425,7 @@ class CoachService:
         failure give it back and log the call; the body ends with `_finish`."""
         if not self.configured:
             raise LLMNotConfigured(
-                "The AI coach is not configured: set OPENAI_API_KEY or OPENAI_BASE_URL."
+                N_("The AI coach is not configured: set OPENAI_API_KEY or OPENAI_BASE_URL.")
             )
         async with self._uow() as uow:
             now = self._clock()

@@ -21,6 +21,7 @@ from core.errors import (
     GarminMfaRequired,
     GarminRateLimited,
     GarminSignInsThrottled,
+    ngettext,
 )
 from core.gateways.cipher import Cipher
 from core.gateways.garmin.client import GarminGateway
@@ -191,8 +192,13 @@ class GarminLinkService:
         if refusal.key == ALL_SIGN_INS:
             raise self._paused(refusal)
         raise GarminSignInsThrottled(
-            f"Too many Garmin sign-in attempts; try again in {self._wait(refusal)}.",
+            ngettext(
+                "Too many Garmin sign-in attempts; try again in {n} minute.",
+                "Too many Garmin sign-in attempts; try again in {n} minutes.",
+                self._minutes(refusal),
+            ),
             refusal.retry_at,
+            n=self._minutes(refusal),
         )
 
     async def _pause_sign_ins(self) -> GarminSignInsThrottled:
@@ -203,13 +209,17 @@ class GarminLinkService:
 
     def _paused(self, refusal: Refusal) -> GarminSignInsThrottled:
         return GarminSignInsThrottled(
-            f"Garmin Connect is limiting sign-ins; try again in {self._wait(refusal)}.",
+            ngettext(
+                "Garmin Connect is limiting sign-ins; try again in {n} minute.",
+                "Garmin Connect is limiting sign-ins; try again in {n} minutes.",
+                self._minutes(refusal),
+            ),
             refusal.retry_at,
+            n=self._minutes(refusal),
         )
 
-    def _wait(self, refusal: Refusal) -> str:
-        minutes = refusal.minutes_left(self._clock())
-        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    def _minutes(self, refusal: Refusal) -> int:
+        return refusal.minutes_left(self._clock())
 
     async def _store(
         self, user_id: int, email: str, password: str | None, token_bundle: str

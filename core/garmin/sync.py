@@ -13,10 +13,12 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
+from core import metrics
 from core.accounts.context import AccountRef, resolve
 from core.clock import Clock, local_today, utcnow
 from core.db.uow import UnitOfWorkFactory
 from core.errors import (
+    N_,
     AppError,
     BadFile,
     GarminAuthError,
@@ -112,12 +114,13 @@ class GarminSyncService:
         if last is not None and too_soon and not acc.plan.priority_sync:
             wait = int((last + MANUAL_GAP - now).total_seconds() // 60) + 1
             raise AppError(
-                f"On the Free plan you can sync by hand every 30 minutes: try again in "
-                f"{wait} min. Pro syncs every hour by itself."
-            )
+                N_("On the Free plan you can sync by hand every 30 minutes: try again in "
+                   "{wait} min. Pro syncs every hour by itself."),
+                wait=wait,
+            )  # fmt: skip
         async with self._leases.hold(user_id) as lease:
             if lease is None:
-                raise SyncInProgress("A sync is already running; its results come in a moment.")
+                raise SyncInProgress(N_("A sync is already running; its results come in a moment."))
             async with self._uow() as uow:
                 await uow.garmin.update_config(user_id, last_manual_sync_at=now)
                 await uow.commit()
@@ -128,6 +131,7 @@ class GarminSyncService:
         async with self._leases.hold(user_id) as lease:
             if lease is None:
                 logger.info("user %s: a Garmin sync is already running; skipped", user_id)
+                metrics.garmin_syncs.labels("busy").inc()
                 return SyncReport(status="busy")
             return await self._run(user_id, lease)
 
@@ -142,7 +146,7 @@ class GarminSyncService:
             if cred is None or not cred.tokens_enc:
                 raise NotLinked()
             if not cred.is_valid:
-                raise GarminAuthError("Garmin refused your sign-in.")
+                raise GarminAuthError(N_("Garmin refused your sign-in."))
             bundle = self._cipher.decrypt(cred.tokens_enc)
             synced_until = cfg.synced_until if cfg else None
             run_id = await uow.garmin.start_run(user_id, now)
@@ -167,6 +171,7 @@ class GarminSyncService:
         if report.status == "auth_failed":
             report.relogged = await self._relogin(user_id)
         await self._finish(user_id, run_id, now, report)
+        metrics.garmin_syncs.labels(report.status).inc()
         return report
 
     async def _pull(

@@ -12,10 +12,19 @@ from typing import Any, Protocol, cast
 
 import openai
 from openai.types import CompletionUsage
+from openai.types.audio import Transcription
+from openai.types.audio.transcription import UsageDuration, UsageTokens
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 
-from core.errors import LLMEmptyAnswer, LLMNotConfigured, LLMRateLimited, LLMTimeout, LLMUnavailable
+from core.errors import (
+    N_,
+    LLMEmptyAnswer,
+    LLMNotConfigured,
+    LLMRateLimited,
+    LLMTimeout,
+    LLMUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +61,18 @@ class TextDelta:
 StreamEvent = TextDelta | Completion
 
 
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """What was said in an audio clip, and what the transcription used: `duration_s` of audio
+    (models billed by the minute) and tokens (models billed by the token; 0 if not told)."""
+
+    text: str
+    model: str
+    duration_s: float
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
 class LLM(Protocol):
     """A chat model: one answer at once, or streamed as deltas then a final Completion.
 
@@ -60,6 +81,7 @@ class LLM(Protocol):
     """
 
     model: str
+    transcribe_model: str | None  # None: no transcription (voice notes are off)
 
     async def complete(
         self,
@@ -74,11 +96,16 @@ class LLM(Protocol):
         self, messages: Sequence[ChatMessage], *, max_tokens: int | None = None
     ) -> AsyncGenerator[StreamEvent, None]: ...
 
+    async def transcribe(self, audio: bytes, filename: str, duration_s: float) -> Transcript:
+        """The words spoken in `audio` (a file named `filename`, `duration_s` long)."""
+        ...
+
 
 class NotConfiguredLLM:
     """Stands in when no model is configured: every call raises LLMNotConfigured."""
 
     model = "none"
+    transcribe_model: str | None = None
 
     async def complete(
         self,
@@ -98,31 +125,53 @@ class NotConfiguredLLM:
         raise _not_configured()
         yield  # unreachable: makes this an async generator
 
+    async def transcribe(self, audio: bytes, filename: str, duration_s: float) -> Transcript:
+        """Refuse: there is no model."""
+        raise _not_configured()
+
 
 def _not_configured() -> LLMNotConfigured:
     return LLMNotConfigured(
-        "The AI coach is not configured: set OPENAI_API_KEY or OPENAI_BASE_URL."
+        N_("The AI coach is not configured: set OPENAI_API_KEY or OPENAI_BASE_URL.")
     )
 
 
 def build_llm(
-    *, api_key: str | None, base_url: str | None, model: str, timeout_s: float
+    *,
+    api_key: str | None,
+    base_url: str | None,
+    model: str,
+    timeout_s: float,
+    transcribe_model: str | None = None,
 ) -> OpenAILLM | NotConfiguredLLM:
     """The real adapter when a key or a server is configured, else NotConfiguredLLM."""
     if not api_key and not base_url:
         return NotConfiguredLLM()
-    return OpenAILLM(api_key=api_key, base_url=base_url, model=model, timeout_s=timeout_s)
+    return OpenAILLM(
+        api_key=api_key,
+        base_url=base_url,
+        model=model,
+        timeout_s=timeout_s,
+        transcribe_model=transcribe_model,
+    )
 
 
 class OpenAILLM:
     """Chat Completions over HTTP; one attempt per call (the caller refunds on failure)."""
 
     def __init__(
-        self, api_key: str | None, base_url: str | None, model: str, timeout_s: float
+        self,
+        api_key: str | None,
+        base_url: str | None,
+        model: str,
+        timeout_s: float,
+        *,
+        transcribe_model: str | None = None,
     ) -> None:
         if not api_key and not base_url:
             raise _not_configured()
         self.model = model
+        self.transcribe_model = transcribe_model or None
         self._timeout_s = timeout_s
         # OpenAI's newer models reject max_tokens; compatible servers mostly know only max_tokens.
         self._legacy_limit = _is_custom_server(base_url)
@@ -218,11 +267,38 @@ class OpenAILLM:
                 await chunks.close()
         yield state.completion(messages, fallback_model=self.model)
 
+    async def transcribe(self, audio: bytes, filename: str, duration_s: float) -> Transcript:
+        """One call to the audio transcription endpoint; an empty text is LLMEmptyAnswer."""
+        model = self.transcribe_model
+        if model is None:
+            raise LLMNotConfigured(N_("Voice notes are not enabled on this bot."))
+        with _translated_errors(model):
+            async with asyncio.timeout(self._timeout_s):
+                result = await self._client.audio.transcriptions.create(
+                    model=model, file=(filename, audio), response_format="json"
+                )
+        text = (result.text or "").strip()
+        if not text:
+            raise LLMEmptyAnswer(N_("No words were heard in the voice note."))
+        return _transcript_of(result, text, model=model, duration_s=duration_s)
+
     def _limit(self, max_tokens: int | None, *, legacy: bool) -> int | openai.Omit:
         """The output cap, sent under the one field name this server understands."""
         if max_tokens is None or legacy != self._legacy_limit:
             return openai.omit
         return max_tokens
+
+
+def _transcript_of(
+    result: Transcription, text: str, *, model: str, duration_s: float
+) -> Transcript:
+    """The server's usage where it reports one (seconds or tokens), else the caller's length."""
+    usage = result.usage
+    if isinstance(usage, UsageDuration):
+        return Transcript(text, model, usage.seconds)
+    if isinstance(usage, UsageTokens):
+        return Transcript(text, model, duration_s, usage.input_tokens, usage.output_tokens)
+    return Transcript(text, model, duration_s)
 
 
 def _is_custom_server(base_url: str | None) -> bool:
@@ -250,18 +326,18 @@ def _usage_or_estimate(
 
 def _check_answer(text: str, finish_reason: str | None, refused: bool) -> None:
     if refused:
-        raise LLMEmptyAnswer("The model declined to answer.")
+        raise LLMEmptyAnswer(N_("The model declined to answer."))
     if finish_reason == "content_filter":
-        raise LLMEmptyAnswer("The model's answer was withheld by its content filter.")
+        raise LLMEmptyAnswer(N_("The model's answer was withheld by its content filter."))
     if not text.strip():
-        raise LLMEmptyAnswer("The model gave an empty answer.")
+        raise LLMEmptyAnswer(N_("The model gave an empty answer."))
 
 
 def _completion_of(
     response: ChatCompletion, messages: Sequence[ChatMessage], *, fallback_model: str
 ) -> Completion:
     if not response.choices:
-        raise LLMEmptyAnswer("The model gave an empty answer.")
+        raise LLMEmptyAnswer(N_("The model gave an empty answer."))
     choice = response.choices[0]
     text = choice.message.content or ""
     _check_answer(text, choice.finish_reason, refused=bool(choice.message.refusal))
@@ -322,16 +398,18 @@ def _translated_errors(model: str) -> Iterator[None]:
         yield
     except (openai.APITimeoutError, TimeoutError) as exc:
         logger.warning("LLM %s timed out", model)
-        raise LLMTimeout("The AI model did not answer in time.") from exc
+        raise LLMTimeout(N_("The AI model did not answer in time.")) from exc
     except openai.RateLimitError as exc:
         logger.warning("LLM %s rate limited (429)", model)
-        raise LLMRateLimited("The AI model is busy right now (rate limited).") from exc
+        raise LLMRateLimited(N_("The AI model is busy right now (rate limited).")) from exc
     except openai.APIStatusError as exc:
         logger.warning("LLM %s answered HTTP %s", model, exc.status_code)
-        raise LLMUnavailable(f"The AI model's server answered HTTP {exc.status_code}.") from exc
+        raise LLMUnavailable(
+            N_("The AI model's server answered HTTP {status}."), status=exc.status_code
+        ) from exc
     except openai.APIConnectionError as exc:
         logger.warning("LLM %s unreachable: %s", model, type(exc.__cause__).__name__)
-        raise LLMUnavailable("The AI model's server could not be reached.") from exc
+        raise LLMUnavailable(N_("The AI model's server could not be reached.")) from exc
     except openai.OpenAIError as exc:
         logger.warning("LLM %s failed: %s", model, type(exc).__name__)
-        raise LLMUnavailable("The AI model's server gave an unusable answer.") from exc
+        raise LLMUnavailable(N_("The AI model's server gave an unusable answer.")) from exc

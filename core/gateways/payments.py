@@ -15,7 +15,7 @@ import stripe
 from stripe.params.billing_portal import SessionCreateParams as PortalParams
 from stripe.params.checkout import SessionCreateParams as CheckoutParams
 
-from core.errors import BadWebhook, PaymentsError, PaymentsNotConfigured
+from core.errors import N_, BadWebhook, PaymentsError, PaymentsNotConfigured
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +263,7 @@ def _stripe_errors(action: str) -> Iterator[None]:
         yield
     except stripe.APIConnectionError:
         logger.warning("Could not reach Stripe to %s", action)
-        raise PaymentsError("Could not reach Stripe. Please try again later.") from None
+        raise PaymentsError(N_("Could not reach Stripe. Please try again later.")) from None
     except stripe.StripeError as exc:
         # Authentication errors echo a masked key: keep their text out of the logs.
         auth = isinstance(exc, stripe.AuthenticationError | stripe.PermissionError)
@@ -328,7 +328,7 @@ class StripePayments:
         with _stripe_errors("create a checkout session"):
             session = await self._client.v1.checkout.sessions.create_async(params)
         if not session.url:
-            raise PaymentsError("Stripe returned a checkout session without a URL.")
+            raise PaymentsError(N_("Stripe returned a checkout session without a URL."))
         return CheckoutLink(url=session.url, session_id=session.id)
 
     async def create_portal(self, *, customer_id: str, return_url: str) -> PortalLink:
@@ -346,7 +346,7 @@ class StripePayments:
             return subscription_state(sub.to_dict())
         except _Malformed as exc:
             logger.warning("Stripe sent an unusable subscription %s: %s", subscription_id, exc)
-            raise PaymentsError("Stripe sent an unusable subscription.") from None
+            raise PaymentsError(N_("Stripe sent an unusable subscription.")) from None
 
     async def cancel_subscription(self, subscription_id: str) -> bool:
         """Cancel at once (no further invoices); False when Stripe has no live one of that id."""
@@ -369,7 +369,7 @@ class StripePayments:
             return charge_state(charge.to_dict())
         except _Malformed as exc:
             logger.warning("Stripe sent an unusable charge %s: %s", charge_id, exc)
-            raise PaymentsError("Stripe sent an unusable charge.") from None
+            raise PaymentsError(N_("Stripe sent an unusable charge.")) from None
 
     async def invoice_paid_by(self, payment_intent_id: str) -> str | None:
         """The invoice a payment paid (since API 2025-03-31 a charge no longer names it)."""
@@ -408,7 +408,7 @@ class StripePayments:
 class NotConfiguredPayments:
     """Stands in when Stripe has no keys: every call says payments are off."""
 
-    _MESSAGE = "Payments are not configured on this server."
+    _MESSAGE = N_("Payments are not configured on this server.")
 
     async def create_checkout(
         self,

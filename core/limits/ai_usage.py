@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from core import metrics
 from core.accounts.context import AccountRef, resolve
 from core.clock import Clock, local_today, month_start, utcnow
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -30,6 +31,15 @@ def cost_cents(
     return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
 
 
+def minute_cost_cents(prices: dict[str, float], model_id: str, audio_s: float) -> float | None:
+    """Cost in US cents of `audio_s` seconds for a model billed by the minute (transcription),
+    its dated variants too; None when the model is not billed by the minute."""
+    matches = [name for name in prices if model_id == name or model_id.startswith(name + "-")]
+    if not matches:
+        return None
+    return prices[max(matches, key=len)] * max(audio_s, 0.0) / 60
+
+
 @dataclass(frozen=True)
 class AIMonth:
     calls: int
@@ -46,10 +56,12 @@ class AIUsageService:
         uow: UnitOfWorkFactory,
         *,
         prices: dict[str, tuple[float, float]],
+        minute_prices: dict[str, float] | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self._uow = uow
         self._prices = prices
+        self._minute_prices = minute_prices or {}
         self._clock = clock
 
     async def log_usage(
@@ -97,13 +109,20 @@ class AIUsageService:
         analysis_type: str,
         latency_ms: int,
         status: str,
+        audio_s: float = 0.0,
     ) -> bool:
         """`log_usage` in the caller's unit of work, for a user whose zone the caller knows
-        (the coach stores its answer and the log row in one transaction)."""
+        (the coach stores its answer and the log row in one transaction). `audio_s`: seconds
+        of audio, for models billed by the minute."""
         if status not in STATUSES:
             raise ValueError(f"unknown AI call status {status!r}")
         now = self._clock()
-        cost = cost_cents(self._prices, model_id, input_tokens, output_tokens)
+        by_minute = minute_cost_cents(self._minute_prices, model_id, audio_s)
+        cost = (
+            by_minute
+            if by_minute is not None
+            else cost_cents(self._prices, model_id, input_tokens, output_tokens)
+        )
         new = await uow.ai_usage.add_once(
             user_id,
             request_id=request_id,
@@ -117,6 +136,14 @@ class AIUsageService:
             created_at=now,
         )
         if new:
+            metrics.record_llm_call(
+                model=model_id,
+                status=status,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost_cents=cost,
+                latency_ms=latency_ms,
+            )
             await uow.usage.add_ai_totals(
                 user_id,
                 month_start(local_today(now, timezone)),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from core import metrics
 from core.accounts.context import AccountContext, AccountRef, resolve
 from core.clock import Clock, local_midnight_utc, local_today, month_start, next_month_start, utcnow
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -123,6 +124,7 @@ class FeatureGate:
         window_start, resets_at = window_of(feature, self._clock(), account.timezone)
         used = await uow.usage.try_increment(account.id, feature.value, window_start, limit)
         if used is None:
+            metrics.feature_refusals.labels(feature.value).inc()
             raise LimitReached(feature.value, limit or 0, resets_at)
         return Grant(account.id, feature, window_start, used, limit)
 
@@ -165,6 +167,7 @@ class FeatureGate:
     async def require_export(self, account: AccountRef) -> None:
         """Raise ProOnly unless the plan includes data export."""
         if not (await self.plan_for(account)).export:
+            metrics.feature_refusals.labels("export").inc()
             raise ProOnly("export")
 
     async def has_priority_sync(self, account: AccountRef) -> bool:

@@ -22,6 +22,7 @@ from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.notify.kinds import SUMMARY
 from core.notify.outbox import NewPush, PushService
 from core.training import fitness_store
+from core.training.reasons import Reason
 from core.training.reports import TodayReport, today_report
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class DayNote:
     action: str
     planned: str
     adapted: str
-    why: tuple[str, ...] = ()
+    why: tuple[Reason, ...] = ()  # stored as templates: translated when the push is sent
     cut_pct: int = 0
     moved: str | None = None
 

@@ -85,6 +85,7 @@ class PendingPush:
     priority: bool = False
     units: str = "metric"
     timezone: str = "UTC"
+    language: str | None = None  # the reader's language (None: the default)
 
     @property
     def cursor(self) -> tuple[int, int]:
@@ -155,7 +156,7 @@ class PushService:
             rows = await uow.pushes.pending(limit, after=after)
         return [
             PendingPush(id=r[0], user_id=r[1], chat_id=r[2], kind=r[3], payload=r[4],
-                        priority=r[5] == 0, units=r[6], timezone=r[7])
+                        priority=r[5] == 0, units=r[6], timezone=r[7], language=r[8])
             for r in rows
         ]  # fmt: skip
 
@@ -170,7 +171,7 @@ class PushService:
             await uow.commit()
         return [
             PendingPush(id=r[0], user_id=r[1], chat_id=r[2], kind=r[3], payload=r[4],
-                        priority=r[5] == 0, units=r[6], timezone=r[7])
+                        priority=r[5] == 0, units=r[6], timezone=r[7], language=r[8])
             for r in rows
         ]  # fmt: skip
 

@@ -21,8 +21,9 @@ from core.db.repository import Repository
 PRIORITY_STATUSES = ("active", "trialing", "past_due")
 
 Cursor = tuple[int, int]  # (rank, push id) of the last row of the previous page
-# id, user, chat, kind, payload, rank, and the reader's units and zone (to render the data)
-PendingRow = tuple[int, int, int, str, dict[str, Any], int, str, str]
+# id, user, chat, kind, payload, rank, and the reader's units, zone and language (to render
+# the data)
+PendingRow = tuple[int, int, int, str, dict[str, Any], int, str, str, str | None]
 
 
 class PushRepository(Repository):
@@ -56,7 +57,7 @@ class PushRepository(Repository):
             stmt = stmt.where(or_(rank > after[0], and_(rank == after[0], Push.id > after[1])))
         stmt = stmt.order_by(rank, Push.id).limit(limit)
         rows = (await self.session.execute(stmt)).all()
-        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
     async def claim(
         self, worker: str, limit: int, *, now: datetime, until: datetime
@@ -101,7 +102,7 @@ class PushRepository(Repository):
         rows = (
             await self.session.execute(_rows(rank).where(Push.id.in_(ids)).order_by(rank, Push.id))
         ).all()
-        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
     async def renew(self, worker: str, until: datetime) -> int:
         """Extend the lease of every pending push `worker` holds; how many."""
@@ -175,7 +176,7 @@ def _rows(rank: Any) -> Any:
     """What a sender needs of a push: see PendingRow."""
     return select(
         Push.id, Push.user_id, User.chat_id, Push.kind, Push.payload, rank, User.units,
-        User.timezone,
+        User.timezone, User.language,
     ).join(User, User.id == Push.user_id)  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from core.clock import Clock, local_today, utcnow
 from core.db.uow import UnitOfWorkFactory
 from core.limits.feature_gate import history_start_of
 from core.training.best_efforts import BestEffort, merge_efforts
-from core.training.curve_chart import power_curve_png
+from core.training.curve_chart import CurveChartLabels, power_curve_png
 from core.training.new_bests import RECENT_DAYS, ActivityBests
 from core.training.power_curve import PowerCurve, merge_curves, propose_ftp
 
@@ -110,14 +110,19 @@ class BestsService:
             ftp_offer=ftp_offer(power_recent, current=profile.ftp if profile else None),
         )
 
-    async def chart(self, overview: BestsOverview) -> bytes | None:
-        """The overview's power curves as PNG bytes (None without any), on a worker thread."""
+    async def chart(
+        self, overview: BestsOverview, *, labels: CurveChartLabels | None = None
+    ) -> bytes | None:
+        """The overview's power curves as PNG bytes (None without any), on a worker thread;
+        `labels`: the chart's words, English by default."""
         if not overview.power_all.points:
             return None
-        days = overview.history_days
-        label = "All history" if days is None else f"Last {days} days"
+        if labels is None:
+            days = overview.history_days
+            history = "All history" if days is None else f"Last {days} days"
+            labels = CurveChartLabels(history=history)
         return await asyncio.to_thread(
-            power_curve_png, overview.power_recent, overview.power_all, history_label=label
+            power_curve_png, overview.power_recent, overview.power_all, labels=labels
         )
 
     async def ftp_proposal(self, account: AccountRef) -> FtpOffer | None:

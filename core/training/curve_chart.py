@@ -4,6 +4,7 @@ visible history, drawn off-screen like core.training.charts."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -20,19 +21,42 @@ _RECENT, _HISTORY = "#d62728", "#7f7f7f"
 _TICKS = (1, 5, 30, 60, 300, 1200, 3600, 7200)  # labelled durations: the rest would overlap
 
 
-def _label(seconds: int) -> str:
-    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min"
+@dataclass(frozen=True)
+class CurveChartLabels:
+    """The words drawn into the chart; the bot passes them in the athlete's language."""
+
+    title: str = "Power curve: best average power"
+    recent: str = "Last 90 days"
+    history: str = "All history"
+    watts: str = "Watts"
+    seconds: str = "{n} s"  # a duration tick under a minute
+    minutes: str = "{n} min"
 
 
-def power_curve_png(recent: PowerCurve, history: PowerCurve, *, history_label: str) -> bytes:
+ENGLISH = CurveChartLabels()
+
+
+def _label(seconds: int, labels: CurveChartLabels) -> str:
+    if seconds < 60:
+        return labels.seconds.format(n=seconds)
+    return labels.minutes.format(n=seconds // 60)
+
+
+def power_curve_png(
+    recent: PowerCurve,
+    history: PowerCurve,
+    *,
+    history_label: str | None = None,
+    labels: CurveChartLabels = ENGLISH,
+) -> bytes:
     """Both curves on one chart; a window without points draws no line."""
     fig = Figure(figsize=_SIZE_IN, dpi=_DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.set_title("Power curve: best average power", fontsize=15)
+    ax.set_title(labels.title, fontsize=15)
     for curve, colour, label, width in (
-        (history, _HISTORY, history_label, 1.8),
-        (recent, _RECENT, "Last 90 days", 2.5),
+        (history, _HISTORY, labels.history if history_label is None else history_label, 1.8),
+        (recent, _RECENT, labels.recent, 2.5),
     ):
         if curve.points:
             xs = [p.duration_s for p in curve.points]
@@ -40,9 +64,9 @@ def power_curve_png(recent: PowerCurve, history: PowerCurve, *, history_label: s
                     marker="o", markersize=4, label=label)  # fmt: skip
     ticks = [t for t in _TICKS if history.point(t) or recent.point(t)]
     ax.set_xscale("log")
-    ax.set_xticks(ticks, [_label(t) for t in ticks])
+    ax.set_xticks(ticks, [_label(t, labels) for t in ticks])
     ax.minorticks_off()
-    ax.set_ylabel("Watts", fontsize=12)
+    ax.set_ylabel(labels.watts, fontsize=12)
     ax.grid(True, alpha=0.3)
     ax.tick_params(labelsize=10)
     ax.legend(fontsize=11, frameon=False)

@@ -11,7 +11,7 @@ from typing import Any
 
 from garmin_fit_sdk import Decoder, Stream
 
-from core.errors import BadFile
+from core.errors import N_, BadFile
 from core.training.best_efforts import best_efforts, efforts_json
 from core.training.load import POWER_SPORTS, Series, normalized_power
 from core.training.power_curve import curve_json, power_curve
@@ -39,15 +39,15 @@ _SERIES = ("hr", "power", "speed", "altitude", "distance")
 _EFFORT_SPORTS = frozenset({"running"})  # road and trail runs, treadmill included
 _ACTIVITY_TYPES = (None, "activity", "activity_summary")
 _NOT_ACTIVITY = {
-    "settings": "This is a device settings file, not an activity.",
-    "sport": "This is a sport settings file, not an activity.",
-    "workout": "This is a planned workout, not a recorded activity.",
-    "schedules": "This is a workout schedule, not a recorded activity.",
-    "course": "This is a course (a planned route), not a recorded activity.",
-    "weight": "This is a weight scale file, not an activity.",
-    "monitoring_a": "This is a daily monitoring file, not an activity.",
-    "monitoring_b": "This is a daily monitoring file, not an activity.",
-    "monitoring_daily": "This is a daily monitoring file, not an activity.",
+    "settings": N_("This is a device settings file, not an activity."),
+    "sport": N_("This is a sport settings file, not an activity."),
+    "workout": N_("This is a planned workout, not a recorded activity."),
+    "schedules": N_("This is a workout schedule, not a recorded activity."),
+    "course": N_("This is a course (a planned route), not a recorded activity."),
+    "weight": N_("This is a weight scale file, not an activity."),
+    "monitoring_a": N_("This is a daily monitoring file, not an activity."),
+    "monitoring_b": N_("This is a daily monitoring file, not an activity."),
+    "monitoring_daily": N_("This is a daily monitoring file, not an activity."),
 }
 
 
@@ -111,7 +111,7 @@ def decode_activity(data: bytes) -> DecodedFile:
     file_ids = _dicts(messages.get("file_id_mesgs"))
     file_type = _file_type(file_ids)
     if file_type not in _ACTIVITY_TYPES:
-        raise BadFile(_not_activity_sentence(file_type))
+        raise BadFile(_not_activity_sentence(file_type), kind=str(file_type).replace("_", " "))
     sessions = _sessions(messages)
     if not sessions:
         raise BadFile(_no_session_sentence(truncated, errors))
@@ -234,33 +234,33 @@ def _laps_of(
 def _check_envelope(data: bytes) -> bool:
     """Refuse what is plainly not a readable FIT file; return whether it is cut short."""
     if not data:
-        raise BadFile("The file is empty.")
+        raise BadFile(N_("The file is empty."))
     if len(data) > MAX_FIT_BYTES:
-        raise BadFile("The file is larger than 20 MB, far more than any activity needs.")
+        raise BadFile(N_("The file is larger than 20 MB, far more than any activity needs."))
     if data[:4] == b"PK\x03\x04":
-        raise BadFile("This is a ZIP archive: unzip it and send the .fit file inside.")
+        raise BadFile(N_("This is a ZIP archive: unzip it and send the .fit file inside."))
     if len(data) < 12 or data[8:12] != b".FIT":
         if data.lstrip()[:1] == b"<":
-            raise BadFile("This is a GPX or TCX file: please send the activity as a .fit file.")
-        raise BadFile("This is not a FIT file: please send the activity's .fit file.")
+            raise BadFile(N_("This is a GPX or TCX file: please send the activity as a .fit file."))
+        raise BadFile(N_("This is not a FIT file: please send the activity's .fit file."))
     if data[0] not in (12, 14):
-        raise BadFile("The FIT file's header is damaged, so the file cannot be read.")
+        raise BadFile(N_("The FIT file's header is damaged, so the file cannot be read."))
     return data[0] + int.from_bytes(data[4:8], "little") + 2 > len(data)
 
 
 def _not_activity_sentence(file_type: str | None) -> str:
-    default = f"This FIT file holds {str(file_type).replace('_', ' ')} data, not an activity."
+    default = N_("This FIT file holds {kind} data, not an activity.")
     return _NOT_ACTIVITY.get(str(file_type), default)
 
 
 def _no_session_sentence(truncated: bool, errors: list[Exception]) -> str:
     if not errors:
-        return "This activity file holds no recorded session."
+        return N_("This activity file holds no recorded session.")
     if truncated:
-        return "The FIT file is cut short and no session could be recovered from it."
+        return N_("The FIT file is cut short and no session could be recovered from it.")
     if any("CRC" in str(e) for e in errors):
-        return "The FIT file is damaged (bad checksum) and holds no readable session."
-    return "The FIT file is damaged and no session could be recovered from it."
+        return N_("The FIT file is damaged (bad checksum) and holds no readable session.")
+    return N_("The FIT file is damaged and no session could be recovered from it.")
 
 
 def _file_type(file_ids: list[dict[str, Any]]) -> str | None:

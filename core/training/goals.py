@@ -9,7 +9,7 @@ from datetime import date
 from core.clock import Clock, local_today, utcnow
 from core.db.models import RaceGoal
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import BadInput, NoSuchGoal, TooManyGoals, UnknownUser
+from core.errors import N_, BadInput, NoSuchGoal, TooManyGoals, UnknownUser
 
 MAX_GOALS = 20
 MAX_NAME = 200
@@ -46,16 +46,18 @@ def parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise BadInput("Give the race date as YYYY-MM-DD, for example 2027-09-26.") from None
+        raise BadInput(N_("Give the race date as YYYY-MM-DD, for example 2027-09-26.")) from None
 
 
 def parse_distance_km(text: str) -> float:
     try:
         km = float(text.strip().lower().removesuffix("km").strip().replace(",", "."))
     except ValueError:
-        raise BadInput("Give the distance in km, for example 42.2.") from None
+        raise BadInput(N_("Give the distance in km, for example 42.2.")) from None
     if not 0 < km <= MAX_DISTANCE_KM:
-        raise BadInput(f"The distance must be between 0 and {MAX_DISTANCE_KM:g} km.")
+        raise BadInput(
+            N_("The distance must be between 0 and {max} km."), max=f"{MAX_DISTANCE_KM:g}"
+        )
     return km
 
 
@@ -63,13 +65,13 @@ def parse_time(text: str) -> int:
     """Seconds from h:mm:ss or mm:ss."""
     parts = text.strip().split(":")
     if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-        raise BadInput("Give the target time as h:mm:ss, for example 3:15:00.")
+        raise BadInput(N_("Give the target time as h:mm:ss, for example 3:15:00."))
     values = [int(p) for p in parts]
     if any(v >= 60 for v in values[1:]):
-        raise BadInput("Minutes and seconds of the target time must be under 60.")
+        raise BadInput(N_("Minutes and seconds of the target time must be under 60."))
     seconds = sum(v * 60**i for i, v in enumerate(reversed(values)))
     if not 0 < seconds <= 100 * 3600:
-        raise BadInput("The target time must be between 1 second and 100 hours.")
+        raise BadInput(N_("The target time must be between 1 second and 100 hours."))
     return seconds
 
 
@@ -78,9 +80,9 @@ def parse_goal_line(text: str) -> GoalInput:
     m = _LINE.match(text.strip())
     if m is None:
         raise BadInput(
-            "Write it as: name date [km] [target time], e.g. "
-            "Berlin Marathon 2027-09-26 42.2 3:15:00"
-        )
+            N_("Write it as: name date [km] [target time], e.g. "
+               "Berlin Marathon 2027-09-26 42.2 3:15:00")
+        )  # fmt: skip
     return GoalInput(
         name=m["name"].strip(),
         race_date=parse_date(m["date"]),
@@ -113,11 +115,11 @@ class GoalService:
         """Store a goal after checking its name and date."""
         name = " ".join(goal.name.split())
         if not name or len(name) > MAX_NAME:
-            raise BadInput(f"The race name must be 1 to {MAX_NAME} characters.")
+            raise BadInput(N_("The race name must be 1 to {max} characters."), max=MAX_NAME)
         async with self._uow() as uow:
             today = await self._today(uow, user_id)
             if goal.race_date < today:
-                raise BadInput("That date has passed: give the date of an upcoming race.")
+                raise BadInput(N_("That date has passed: give the date of an upcoming race."))
             if await uow.goals.count(user_id) >= MAX_GOALS:
                 raise TooManyGoals(MAX_GOALS)
             row = await uow.goals.add(

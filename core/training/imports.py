@@ -10,11 +10,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from core import metrics
 from core.accounts.context import AccountContext, resolve
 from core.clock import Clock, local_today, utcnow
 from core.db.models import ActivityMetrics
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.errors import (
+    N_,
     BadFile,
     DecodeCrashed,
     DecodeTimeout,
@@ -100,9 +102,12 @@ class TrainingService:
         One file per user at a time: `on_wait` hears how many are ahead when this one waits.
         """
         if len(data) > MAX_FIT_BYTES:
-            raise BadFile("The file is larger than 20 MB, far more than any activity needs.")
+            raise BadFile(N_("The file is larger than 20 MB, far more than any activity needs."))
         async with self._queue.turn(user_id, on_wait, capped=source != "garmin"):
-            return await self._import(user_id, data, source, garmin_activity_id)
+            with metrics.fit_import() as outcome:  # timed from our turn, not in the queue
+                result = await self._import(user_id, data, source, garmin_activity_id)
+                outcome.set("imported" if result.activities else "duplicate")
+                return result
 
     async def _import(
         self, user_id: int, data: bytes, source: str, garmin_activity_id: int | None
@@ -222,7 +227,7 @@ class TrainingService:
             tz = await self._timezone(uow, user_id)
             day = await uow.training.delete_activity(user_id, activity_id)
             if day is None:
-                raise NotFound("Activity not found.")
+                raise NotFound(N_("Activity not found."))
             today = local_today(self._clock(), tz)
             await fitness_store.recompute_from(uow.training, user_id, day, today=today)
             await uow.commit()

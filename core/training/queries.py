@@ -16,7 +16,7 @@ from core.accounts.context import AccountContext
 from core.clock import Clock, local_today, utcnow
 from core.coach.plans import WorkoutStep, workout_result
 from core.db.uow import UnitOfWorkFactory
-from core.errors import BadInput, NotFound
+from core.errors import N_, BadInput, NotFound
 from core.limits.feature_gate import history_start_of
 from core.training.activities import ActivityCard, card_of
 from core.training.fitness import RAMP_DAYS, DayFitness, compute_fitness
@@ -127,7 +127,7 @@ class TrainingQueries:
         end = end or today
         start = start or end - timedelta(days=DEFAULT_LIST_DAYS - 1)
         if start > end:
-            raise BadInput("The first day must not be after the last day.")
+            raise BadInput(N_("The first day must not be after the last day."))
         if since is not None:
             start = max(start, since)
         async with self._uow(readonly=True) as uow:
@@ -144,7 +144,7 @@ class TrainingQueries:
         async with self._uow(readonly=True) as uow:
             row = await uow.training.activity(account.id, activity_id, since=since)
             if row is None:
-                raise NotFound("Activity not found.")
+                raise NotFound(N_("Activity not found."))
             profile = await uow.profiles.get(account.id)
             series = await uow.activity_series.get(account.id, activity_id)
             analysis = await uow.coach.analysis(account.id, activity_id)
@@ -190,7 +190,7 @@ class TrainingQueries:
     ) -> list[PlannedWorkout]:
         """Planned and AI-written workouts of days start..end (open ends), newest day first."""
         if start is not None and end is not None and start > end:
-            raise BadInput("The first day must not be after the last day.")
+            raise BadInput(N_("The first day must not be after the last day."))
         async with self._uow(readonly=True) as uow:
             rows = await uow.training_reads.workouts(
                 account.id, start=start, end=end, limit=MAX_WORKOUTS

@@ -32,6 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core.errors import N_
+from core.training.reasons import Reason
+
 Level = Literal["ready", "caution", "strained", "unknown"]
 
 HRV_SD_LIMIT = 1.0
@@ -67,7 +70,7 @@ class Contribution:
     value: float
     score: float
     warning: bool
-    text: str
+    text: Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +126,47 @@ def _hrv(hrv: float | None, history: Sequence[float]) -> Contribution | None:
     mean, sd = base[0], max(base[1], HRV_SD_FLOOR_MS)
     z = (hrv - mean) / sd
     warning = z < -HRV_SD_LIMIT
-    where = "at" if abs(z) < 0.05 else f"{abs(z):.1f} SD {'below' if z < 0 else 'above'}"
-    text = f"HRV {hrv:.0f} ms is {where} your 7-day baseline of {mean:.0f} ms"
-    if warning:
-        text += ": below by more than 1 SD, a sign to train easy"
+    where = "at" if abs(z) < 0.05 else "warn" if warning else "below" if z < 0 else "above"
+    text = Reason(_HRV[where], hrv=round(hrv), sd=round(abs(z), 1), mean=round(mean))
     return Contribution("hrv", hrv, _clamp(75 + 25 * z), warning, text)
+
+
+_HRV = {
+    "at": N_("HRV {hrv} ms is at your 7-day baseline of {mean} ms"),
+    "below": N_("HRV {hrv} ms is {sd} SD below your 7-day baseline of {mean} ms"),
+    "above": N_("HRV {hrv} ms is {sd} SD above your 7-day baseline of {mean} ms"),
+    "warn": N_(
+        "HRV {hrv} ms is {sd} SD below your 7-day baseline of {mean} ms: below by more than"
+        " 1 SD, a sign to train easy"
+    ),
+}
+_SLEEP = {
+    "excellent": N_("Sleep score {score} is excellent"),
+    "good": N_("Sleep score {score} is good"),
+    "fair": N_("Sleep score {score} is fair"),
+    "poor": N_("Sleep score {score} is poor (below {limit})"),
+}
+_BODY_BATTERY = {
+    "high": N_("Body battery {level} this morning is high"),
+    "medium": N_("Body battery {level} this morning is medium"),
+    "low": N_("Body battery {level} this morning is low"),
+    "very_low": N_("Body battery {level} this morning is very low ({limit} or less)"),
+}
+_RESTING_HR = {
+    "at": N_("Resting HR {rhr} bpm is at your 7-day mean of {mean} bpm"),
+    "above": N_("Resting HR {rhr} bpm is {delta} bpm above your 7-day mean of {mean} bpm"),
+    "below": N_("Resting HR {rhr} bpm is {delta} bpm below your 7-day mean of {mean} bpm"),
+    "warn": N_(
+        "Resting HR {rhr} bpm is {delta} bpm above your 7-day mean of {mean} bpm:"
+        " {limit} bpm or more above is a warning sign"
+    ),
+}
+_TSB = {
+    "high_risk": N_("Form (TSB) {tsb} is below {limit}: high risk of overreaching"),
+    "building": N_("Form (TSB) {tsb} is in the building range"),
+    "neutral": N_("Form (TSB) {tsb} is neutral"),
+    "fresh": N_("Form (TSB) {tsb} is fresh"),
+}
 
 
 def _sleep(score: float | None) -> Contribution | None:
@@ -136,21 +175,17 @@ def _sleep(score: float | None) -> Contribution | None:
     band = "excellent" if score >= 90 else "good" if score >= 80 else "fair"
     warning = score < SLEEP_POOR_BELOW
     if warning:
-        band = f"poor (below {SLEEP_POOR_BELOW})"
-    return Contribution(
-        "sleep", score, _clamp(score), warning, f"Sleep score {score:.0f} is {band}"
-    )
+        band = "poor"
+    text = Reason(_SLEEP[band], score=round(score), limit=SLEEP_POOR_BELOW)
+    return Contribution("sleep", score, _clamp(score), warning, text)
 
 
 def _body_battery(level: float | None) -> Contribution | None:
     if level is None:
         return None
     warning = level <= BODY_BATTERY_VERY_LOW
-    if warning:
-        band = f"very low ({BODY_BATTERY_VERY_LOW} or less)"
-    else:
-        band = "high" if level > 75 else "medium" if level > 50 else "low"
-    text = f"Body battery {level:.0f} this morning is {band}"
+    band = "very_low" if warning else "high" if level > 75 else "medium" if level > 50 else "low"
+    text = Reason(_BODY_BATTERY[band], level=round(level), limit=BODY_BATTERY_VERY_LOW)
     return Contribution("body_battery", level, _clamp(level), warning, text)
 
 
@@ -161,13 +196,11 @@ def _resting_hr(rhr: float | None, history: Sequence[float]) -> Contribution | N
     mean = base[0]
     delta = rhr - mean
     warning = delta >= RHR_RISE_BPM
-    if abs(delta) < 0.5:
-        where = "at"
-    else:
-        where = f"{abs(delta):.0f} bpm {'above' if delta > 0 else 'below'}"
-    text = f"Resting HR {rhr:.0f} bpm is {where} your 7-day mean of {mean:.0f} bpm"
-    if warning:
-        text += f": {RHR_RISE_BPM:.0f} bpm or more above is a warning sign"
+    where = "at" if abs(delta) < 0.5 else "warn" if warning else "above" if delta > 0 else "below"
+    text = Reason(
+        _RESTING_HR[where], rhr=round(rhr), delta=round(abs(delta)), mean=round(mean),
+        limit=round(RHR_RISE_BPM),
+    )  # fmt: skip
     return Contribution("resting_hr", rhr, _clamp(100 - 10 * max(0.0, delta)), warning, text)
 
 
@@ -176,14 +209,15 @@ def _tsb(tsb: float | None) -> Contribution | None:
         return None
     warning = tsb < TSB_HIGH_RISK_BELOW
     if warning:
-        reading = f"below {TSB_HIGH_RISK_BELOW:.0f}: high risk of overreaching"
+        reading = "high_risk"
     elif tsb < -10:
-        reading = "in the building range"
+        reading = "building"
     elif tsb <= 5:
         reading = "neutral"
     else:
         reading = "fresh"
-    text = f"Form (TSB) {tsb:+.0f} is {reading}"
+    # Signed as the athlete reads form (+12, -30): passed as text.
+    text = Reason(_TSB[reading], tsb=f"{tsb:+.0f}", limit=f"{TSB_HIGH_RISK_BELOW:.0f}")
     return Contribution("tsb", tsb, _clamp(100 + (tsb - 5) * 100 / 45), warning, text)
 
 
@@ -197,6 +231,23 @@ OVERDONE_RATIO = 1.5  # yesterday's load above this multiple of the planned load
 # What "swap for recovery" means, for whoever builds the replacement session.
 RECOVERY_MINUTES = 30
 RECOVERY_MAX_PCT_FTP = 55  # Coggan's active-recovery zone: below 55% of FTP
+# The sentences of the day's decision (templates: the bot translates them).
+MOVED_LATER = N_("'{title}' moves to a later day; today is recovery")
+SWAPPED = N_("'{title}' is swapped for {minutes} min of recovery")
+SOFTENED = N_("'{title}' targets lowered by {pct}%")
+MADE_UP = N_(
+    "Yesterday's key session '{missed}' was missed and you are ready: it takes the place of"
+    " today's '{title}'"
+)
+NOT_MADE_UP = N_("Yesterday's '{missed}' was missed; it is not made up")
+NO_DATA = N_("No readiness data this morning: the plan stands")
+AS_PLANNED: dict[Level, str] = {
+    "ready": N_("Readiness is ready: '{title}' as planned"),
+    "caution": N_("Readiness is caution: '{title}' as planned"),
+    "strained": N_("Readiness is strained: '{title}' as planned"),
+    "unknown": N_("Readiness is unknown: '{title}' as planned"),
+}
+OVERDONE = N_("Yesterday's load {load} was {ratio}x the planned {planned} (more than {limit}x)")
 _STEP_UP: dict[Level, Level] = {
     "ready": "caution", "caution": "strained", "strained": "strained", "unknown": "caution",
 }  # fmt: skip
@@ -237,7 +288,7 @@ class Adaptation:
 
     action: Action
     session: PlannedSession
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     target_cut_pct: int = 0
     moved: Literal["later", "today"] | None = None
 
@@ -260,34 +311,31 @@ def adapt_session(
         reasons.append(_overdone_text(yesterday))
     hard = planned.kind in ("key", "hard")
     if level == "strained" and planned.kind == "key":
-        reasons.append(f"'{planned.title}' moves to a later day; today is recovery")
+        reasons.append(Reason(MOVED_LATER, title=planned.title))
         return Adaptation("move", _recovery(), tuple(reasons), moved="later")
     if level == "strained" and planned.kind != "recovery":
-        reasons.append(f"'{planned.title}' is swapped for {RECOVERY_MINUTES} min of recovery")
+        reasons.append(Reason(SWAPPED, title=planned.title, minutes=RECOVERY_MINUTES))
         return Adaptation("recovery", _recovery(), tuple(reasons))
     if level == "caution" and hard:
-        reasons.append(f"'{planned.title}' targets lowered by {SOFTEN_PCT}%")
+        reasons.append(Reason(SOFTENED, title=planned.title, pct=SOFTEN_PCT))
         return Adaptation("soften", planned, tuple(reasons), target_cut_pct=SOFTEN_PCT)
     return _keep_or_make_up(planned, level, yesterday, reasons)
 
 
 def _keep_or_make_up(
-    planned: PlannedSession, level: Level, yesterday: Yesterday | None, reasons: list[str]
+    planned: PlannedSession, level: Level, yesterday: Yesterday | None, reasons: list[Reason]
 ) -> Adaptation:
     missed = yesterday.planned if yesterday is not None and yesterday.missed else None
     make_up = missed is not None and missed.kind == "key" and level == "ready"
     if missed is not None and make_up and planned.kind in ("easy", "recovery"):
-        text = (
-            f"Yesterday's key session '{missed.title}' was missed and you are ready:"
-            f" it takes the place of today's '{planned.title}'"
-        )
+        text = Reason(MADE_UP, missed=missed.title, title=planned.title)
         return Adaptation("move", missed, (text,), moved="today")
     if missed is not None:
-        reasons.append(f"Yesterday's '{missed.title}' was missed; it is not made up")
+        reasons.append(Reason(NOT_MADE_UP, missed=missed.title))
     if level == "unknown":
-        reasons.append("No readiness data this morning: the plan stands")
+        reasons.append(Reason(NO_DATA))
     elif not reasons:
-        reasons.append(f"Readiness is {level}: '{planned.title}' as planned")
+        reasons.append(Reason(AS_PLANNED[level], title=planned.title))
     return Adaptation("keep", planned, tuple(reasons))
 
 
@@ -295,9 +343,9 @@ def _recovery() -> PlannedSession:
     return PlannedSession(f"Recovery {RECOVERY_MINUTES} min", "recovery", None)
 
 
-def _overdone_text(yesterday: Yesterday) -> str:
+def _overdone_text(yesterday: Yesterday) -> Reason:
     planned = yesterday.planned.load if yesterday.planned and yesterday.planned.load else 1.0
-    return (
-        f"Yesterday's load {yesterday.load:.0f} was {yesterday.load / planned:.1f}x"
-        f" the planned {planned:.0f} (more than {OVERDONE_RATIO:g}x)"
-    )
+    return Reason(
+        OVERDONE, load=round(yesterday.load), ratio=round(yesterday.load / planned, 1),
+        planned=round(planned), limit=OVERDONE_RATIO,
+    )  # fmt: skip

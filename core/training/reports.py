@@ -12,11 +12,11 @@ from core.accounts.context import AccountContext, AccountRef, resolve
 from core.clock import Clock, local_today, utcnow
 from core.db.models import ActivityMetrics, FitnessMetrics, GarminFitnessData, RaceGoal, Workout
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import NotFound
+from core.errors import N_, NotFound
 from core.limits.feature_gate import FeatureGate
 from core.training import fitness_store
 from core.training.activities import ActivityCard, card_of
-from core.training.charts import CHART_DAYS, fitness_chart_png
+from core.training.charts import CHART_DAYS, ENGLISH, FitnessChartLabels, fitness_chart_png
 from core.training.fitness import DayFitness, form_reading
 
 LIST_SIZE = 10
@@ -154,7 +154,7 @@ class ReportService:
             user_id, tz, since = acc.id, acc.timezone, await self._gate.history_start(acc)
             row = await uow.training.activity(user_id, activity_id, since=since)
             if row is None:
-                raise NotFound("Activity not found.")
+                raise NotFound(N_("Activity not found."))
             return card_of(row, tz=tz, profile=await uow.profiles.get(user_id))
 
     async def fitness_days(
@@ -172,12 +172,12 @@ class ReportService:
             await uow.commit()
         return [fitness_store.day_fitness(r) for r in rows]
 
-    async def fitness_chart(self, account: AccountRef) -> bytes:
-        """The fitness chart as PNG bytes, drawn on a worker thread."""
+    async def fitness_chart(
+        self, account: AccountRef, *, labels: FitnessChartLabels = ENGLISH
+    ) -> bytes:
+        """The fitness chart as PNG bytes (`labels`: its words), drawn on a worker thread."""
         days = await self.fitness_days(account)
-        return await asyncio.to_thread(
-            fitness_chart_png, days, title="Fitness (CTL), fatigue (ATL) and form (TSB)"
-        )
+        return await asyncio.to_thread(fitness_chart_png, days, labels=labels)
 
 
 def _monday(day: date) -> date:

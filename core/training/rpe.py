@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from core.db.models import ActivityMetrics
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
-from core.errors import BadInput, NotFound
+from core.errors import N_, BadInput, NotFound
 
 RPE_MIN = 1
 RPE_MAX = 10
@@ -41,7 +41,7 @@ def session_load(rpe: int, minutes: float) -> float:
 
 def check_rpe(rpe: int) -> int:
     if not RPE_MIN <= rpe <= RPE_MAX:
-        raise BadInput(f"RPE is a number from {RPE_MIN} to {RPE_MAX}.")
+        raise BadInput(N_("RPE is a number from {low} to {high}."), low=RPE_MIN, high=RPE_MAX)
     return rpe
 
 
@@ -49,7 +49,7 @@ def clean_note(text: str) -> str:
     """The note trimmed to one tidy block of at most MAX_NOTE characters."""
     note = text.strip()
     if not note:
-        raise BadInput("The note is empty: send it as text.")
+        raise BadInput(N_("The note is empty: send it as text."))
     return note if len(note) <= MAX_NOTE else note[: MAX_NOTE - 1].rstrip() + "…"
 
 
@@ -91,7 +91,7 @@ async def _own(uow: UnitOfWork, user_id: int, activity_id: int) -> ActivityMetri
     if 0 < activity_id <= _MAX_ID:
         row = await uow.training.activity(user_id, activity_id)
     if row is None:
-        raise NotFound("Activity not found.")
+        raise NotFound(N_("Activity not found."))
     return row
 
 

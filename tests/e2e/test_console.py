@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 import socket
 import urllib.request
@@ -12,6 +13,7 @@ import pytest
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.runtime.console import CHAT_ID, console_bot, plain, run_console
+from bot.runtime.logging_setup import configure_logging
 from bot.views.start import COMMON_ZONES
 from core.bootstrap import build
 from core.config import Settings
@@ -148,3 +150,29 @@ async def test_the_console_serves_the_dashboard_its_web_link_opens(
     assert f"http://127.0.0.1:{port}/app#code=" in out.getvalue()
     [(status, page)] = typed.opened
     assert status == 200 and "<html" in page.lower()
+
+
+async def test_log_lines_go_to_console_log_not_into_the_chat(
+    console_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    level = root.level
+    terminal = configure_logging(console_settings)  # as `trainbot console` does: to stderr
+    try:
+        out = await chat(console_settings, "/start", "/usage")
+        assert terminal in root.handlers  # the terminal's handler is back after the console
+        logging.getLogger("tests.console").warning("after the console")
+    finally:
+        root.removeHandler(terminal)
+        for each in root.handlers:
+            for f in terminal.filters:
+                each.removeFilter(f)
+        root.setLevel(level)
+    log_file = Path(console_settings.data_dir) / "console.log"
+    logged = log_file.read_text(encoding="utf-8")
+    assert "Update id=1 is handled" in logged and "Update id=2 is handled" in logged
+    assert f"The log is in {log_file}." in out
+    assert "is handled" not in out and "Hi " in out
+    err = capsys.readouterr().err
+    assert "is handled" not in err  # nothing between the chat's lines
+    assert "after the console" in err and "after the console" not in logged

@@ -172,6 +172,44 @@ async def test_the_dashboard_signs_in_with_init_data_and_shows_a_ride_of_today(
     assert errors == []
 
 
+async def test_a_german_athletes_dashboard_speaks_german(
+    browser: Browser, web: WebClient, container: Container, clock: FakeClock
+) -> None:
+    # The account's language wins over the Telegram client's (English here).
+    await container.services.accounts.get_or_create(
+        CHAT, telegram_user_id=CHAT, first_name="Ana", language="de"
+    )
+    await athlete_with_rides(container, clock.now)
+    token = container.settings.telegram_bot_token or ""
+    init = init_data(token, user_id=CHAT, auth_date=clock.now, language_code="en")
+    page, errors = await _open(browser, f"{web.base_url}/app{launch_fragment(init)}")
+
+    legend = page.locator("#fitness .legend")
+    await expect(legend).to_contain_text("Ermüdung (ATL)", timeout=WAIT_MS)
+    await expect(legend).to_contain_text("Form (TSB)")
+    chart = page.locator("#fitness .fitness-chart svg.chart-svg")
+    await expect(chart).to_have_attribute(
+        "aria-label",
+        re.compile(r"^Fitness, Ermüdung und Form über \d+ Tage\. Zuletzt, \w+, \d{1,2}\. \w+:"),
+    )
+    await expect(page.locator("#weekly-title")).to_have_text("Wochenbelastung")
+    await expect(page.locator("#plan-title")).to_have_text("Trainingsplan")
+    await expect(page.locator("#plan")).to_contain_text("Kein aktiver Plan.")
+    await expect(page.locator("#account-title")).to_have_text("Dein Tarif")
+    await expect(page.locator("#account .upgrade")).to_have_text("Upgrade auf Pro")
+    first = page.locator("#activities .activity-list button.activity").first
+    await expect(first).to_contain_text("Radfahrt")
+    await expect(first).to_contain_text("19,2 km")  # the German decimal comma, from Intl
+    await expect(page.locator("html")).to_have_attribute("lang", "de")
+    assert await page.title() == "Trainings-Dashboard"
+    await first.click()
+    detail = page.locator(".detail")
+    await expect(detail.locator("h2")).to_have_text("Radfahrt")
+    await expect(detail.locator(".tiles")).to_contain_text("Bewegungszeit")
+    await expect(detail.locator(".series-hr h3")).to_have_text("Herzfrequenz")
+    assert errors == []
+
+
 async def test_a_one_time_link_signs_in_and_leaves_the_address(
     browser: Browser, web: WebClient, container: Container, clock: FakeClock
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 import redis.asyncio as redis
 
 from bot.views.fallback import STALE_BUTTON
-from bot.views.rpe import ASK_ONE, NOTE_QUESTION, NOTE_SAVED
+from bot.views.rpe import ASK_ONE, NOTE_SAVED, note_question
 from bot.views.start import HELP
 from core.bootstrap import Container, build
 from core.config import Settings
@@ -134,7 +134,7 @@ async def test_rpe_note_dialog_stores_one_note_and_any_command_leaves_it(
     _, sent = await _import(harness, _hour_run())
     aid = await _own_activity_id(harness)
     asked = await harness.texts_after(_press(f"rpenote:{aid}", sent))
-    assert asked == [NOTE_QUESTION]
+    assert asked == [note_question()]
     saved = await harness.texts_after(u.text_message("  Legs heavy <after> the hills  "))
     assert saved == [NOTE_SAVED]
     assert (await _row(harness.container, aid)).rpe_note == "Legs heavy <after> the hills"
@@ -227,7 +227,7 @@ async def test_rpe_note_asked_on_one_instance_is_taken_by_another_through_redis(
         async with running_bot(c, bot_api) as first:
             _, sent = await _import(first, _hour_run())
             aid = await _own_activity_id(first)
-            assert await first.texts_after(_press(f"rpenote:{aid}", sent)) == [NOTE_QUESTION]
+            assert await first.texts_after(_press(f"rpenote:{aid}", sent)) == [note_question()]
             assert [k async for k in client.scan_iter(f"{prefix}fsm:*")]
         async with running_bot(c, bot_api) as second:  # a fresh process's dispatcher
             assert await second.texts_after(u.text_message("easy spin")) == [NOTE_SAVED]

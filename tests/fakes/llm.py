@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import LLMEmptyAnswer, LLMError
-from core.gateways.llm import ChatMessage, Completion, StreamEvent, TextDelta
+from core.gateways.llm import ChatMessage, Completion, StreamEvent, TextDelta, Transcript
 from tests.fakes.openai_server import SAMPLE_PLAN, SAMPLE_WORKOUT
 
 ReplyFn = Callable[[Sequence[ChatMessage]], str]
@@ -50,6 +50,9 @@ class FakeLLM:
         self, *replies: str, model: str = "fake-model", default: str | ReplyFn = "OK"
     ) -> None:
         self.model = model
+        self.transcribe_model: str | None = None  # set it to take voice notes
+        self.transcripts: deque[str | LLMError] = deque()  # scripted transcriptions
+        self.audio: list[bytes] = []  # the audio of each transcription asked for
         self.default = default
         self.calls: list[LLMCall] = []
         self._script: deque[str | _Failure] = deque(replies)
@@ -102,6 +105,14 @@ class FakeLLM:
         for piece in re.findall(r"\s*\S+|\s+$", step):
             yield TextDelta(piece)
         yield completion
+
+    async def transcribe(self, audio: bytes, filename: str, duration_s: float) -> Transcript:
+        """Record the audio and answer the next scripted transcript (or raise its error)."""
+        self.audio.append(audio)
+        step = self.transcripts.popleft() if self.transcripts else "Fake transcript."
+        if isinstance(step, LLMError):
+            raise step
+        return Transcript(step, self.transcribe_model or self.model, duration_s)
 
     def _next(self, messages: Sequence[ChatMessage]) -> str | _Failure:
         if self._script:

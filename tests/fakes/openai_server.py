@@ -1,4 +1,5 @@
-"""A fake OpenAI-compatible server over real HTTP: Chat Completions (plain and SSE) and models."""
+"""A fake OpenAI-compatible server over real HTTP: Chat Completions (plain and SSE), models and
+audio transcriptions."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from itertools import count
 from types import TracebackType
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from multidict import CIMultiDict
 
 ReplyFn = Callable[[dict[str, Any]], str]
@@ -189,6 +190,10 @@ class FakeOpenAIServer:
         self.json_schemas = True  # False: answer 400 to a json_schema response_format
         self.requests: list[RecordedRequest] = []
         self._scripts: deque[_Script] = deque()
+        # Transcriptions are scripted apart from chat: a voice note makes one of each.
+        self.transcript = "How should I pace my long run on Sunday?"
+        self.transcription_usage: dict[str, Any] | None = None  # e.g. {"type": "duration", ...}
+        self._audio_scripts: deque[_Script] = deque()
         self._ids = count(1)
         self._closing = asyncio.Event()
         self.held = 0  # hangs and pauses begun so far
@@ -227,6 +232,24 @@ class FakeOpenAIServer:
         """Answer the next request with a refusal and no content."""
         self._scripts.append(_Script(text="", refusal=refusal))
 
+    def transcribe_next(self, *texts: str) -> None:
+        """Transcribe the next audio requests as these texts, one each."""
+        self._audio_scripts.extend(_Script(text=t) for t in texts)
+
+    def fail_transcription_next(self, status: int) -> None:
+        """Answer the next transcription request with this HTTP error."""
+        self._audio_scripts.append(_Script(status=status, error=error_body(status)))
+
+    def hang_transcription_next(self) -> None:
+        """Hold the next transcription request without answering (the client times out)."""
+        self._audio_scripts.append(_Script(hang=True))
+
+    @property
+    def transcription_requests(self) -> list[dict[str, Any]]:
+        """The transcription requests received, in order: their form fields, with the audio as
+        bytes under "file" and its file name under "filename"."""
+        return [r.body for r in self.requests if r.path.endswith("/audio/transcriptions")]
+
     @property
     def chat_requests(self) -> list[dict[str, Any]]:
         """Bodies of the chat completion requests received, in order."""
@@ -243,6 +266,7 @@ class FakeOpenAIServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/audio/transcriptions", self._transcription)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -281,6 +305,34 @@ class FakeOpenAIServer:
             return denied
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models]
         return web.json_response({"object": "list", "data": data})
+
+    async def _transcription(self, request: web.Request) -> web.Response:
+        """multipart/form-data in (file, model, response_format...), {"text": ...} out."""
+        fields: dict[str, Any] = {}
+        async for part in await request.multipart():
+            if not isinstance(part, BodyPartReader) or part.name is None:
+                continue
+            if part.filename is not None:
+                fields["filename"] = part.filename
+                fields[part.name] = bytes(await part.read())
+            else:
+                fields[part.name] = await part.text()
+        self.requests.append(
+            RecordedRequest(request.method, request.path, CIMultiDict(request.headers), fields)
+        )
+        if (denied := self._unauthorized(request)) is not None:
+            return denied
+        if "file" not in fields or "model" not in fields:
+            return web.json_response(error_body(400, "file and model are required."), status=400)
+        script = self._audio_scripts.popleft() if self._audio_scripts else _Script()
+        if script.hang:
+            await self._hold(None)
+        if script.status != 200:
+            return web.json_response(script.error, status=script.status)
+        answer: dict[str, Any] = {"text": self.transcript if script.text is None else script.text}
+        if self.transcription_usage is not None:
+            answer["usage"] = self.transcription_usage
+        return web.json_response(answer)
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await self._record(request)

@@ -248,7 +248,9 @@ async def test_the_morning_summary_tells_the_adapted_day(
         rows = {r.user_id: r for r in (await uow.session.execute(select(Push))).scalars()}
     note = rows[uid].payload["data"]["plan_day"]
     assert (note["action"], note["planned"], note["cut_pct"]) == ("soften", "Sweet spot 3x8", 10)
-    assert note["why"][0].startswith("HRV 45 ms")
+    # Reasons travel as templates with their figures: each reader gets them in their language.
+    [hrv, *_rest] = note["why"]
+    assert hrv["text"].startswith("HRV {hrv} ms") and hrv["params"]["hrv"] == 45
     assert rows[other].payload["data"]["plan_day"] is None
     assert len(calendar.calls) == 1 and calendar.calls[0][1] == today
     assert await _stored(container, uid) == 1

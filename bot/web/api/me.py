@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
+from bot.i18n import negotiate
 from bot.web.api.errors import ApiRoute
 from bot.web.api.schemas import MeOut, PlanLimitsOut, PlanOut, ProfileOut, UsageOut
 from bot.web.api.session_dep import ServicesDep, SessionDep
@@ -21,7 +22,8 @@ async def me(session: SessionDep, services: ServicesDep) -> MeOut:
     return MeOut(
         id=account.id,
         first_name=account.first_name,
-        language=account.language,
+        # One of the bot's languages, for the Mini App's texts (English when none was set).
+        language=negotiate(account.language),
         timezone=account.timezone,
         units=account.units,
         profile=ProfileOut.model_validate(account.profile),

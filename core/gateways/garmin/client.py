@@ -28,6 +28,7 @@ from garminconnect import (
 )
 
 from core.errors import (
+    N_,
     AppError,
     ConfigError,
     GarminAuthError,
@@ -70,12 +71,14 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-AUTH_MESSAGE = "Garmin Connect refused the sign-in. Check your email and password, or link again."
-WRONG_CODE_MESSAGE = "Garmin did not accept that code. Check it and send it again."
-MFA_REQUIRED_MESSAGE = "Garmin sent you a one-time code. Send it here to finish linking."
-RATE_LIMITED_MESSAGE = "Garmin Connect is limiting requests right now. Please try again later."
-UNAVAILABLE_MESSAGE = "Garmin Connect could not be reached. Please try again later."
-NO_TOKEN_MESSAGE = "Garmin signed you in but issued no reusable token. Please try again later."
+AUTH_MESSAGE = N_(
+    "Garmin Connect refused the sign-in. Check your email and password, or link again."
+)
+WRONG_CODE_MESSAGE = N_("Garmin did not accept that code. Check it and send it again.")
+MFA_REQUIRED_MESSAGE = N_("Garmin sent you a one-time code. Send it here to finish linking.")
+RATE_LIMITED_MESSAGE = N_("Garmin Connect is limiting requests right now. Please try again later.")
+UNAVAILABLE_MESSAGE = N_("Garmin Connect could not be reached. Please try again later.")
+NO_TOKEN_MESSAGE = N_("Garmin signed you in but issued no reusable token. Please try again later.")
 MAX_MFA_ATTEMPTS = 3
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from core.errors import BadFile, GarminAuthError, GarminRateLimited, GarminUnavailable
+from core.errors import N_, BadFile, GarminAuthError, GarminRateLimited, GarminUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -302,12 +302,12 @@ def extract_fit(payload: bytes) -> bytes:
                 if m.filename.lower().endswith(".fit") and not m.is_dir()
             ]
             if not members:
-                raise BadFile("Garmin's download holds no FIT file.")
+                raise BadFile(N_("Garmin's download holds no FIT file."))
             if members[0].file_size > MAX_FIT_BYTES:
-                raise BadFile("Garmin's FIT file is too large.")
+                raise BadFile(N_("Garmin's FIT file is too large."))
             data = archive.read(members[0])
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise BadFile("Garmin's download is neither a FIT file nor a readable ZIP.") from exc
+        raise BadFile(N_("Garmin's download is neither a FIT file nor a readable ZIP.")) from exc
     if not is_fit(data):
-        raise BadFile("Garmin's download holds a file that is not FIT.")
+        raise BadFile(N_("Garmin's download holds a file that is not FIT."))
     return data

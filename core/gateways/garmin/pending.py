@@ -16,11 +16,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from core.errors import (
+    N_,
     AppError,
     GarminAuthError,
     GarminMfaExpired,
     GarminSignInsThrottled,
     GarminUnavailable,
+    PluralText,
 )
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-MFA_EXPIRED_MESSAGE = "That Garmin sign-in has expired. Start linking your account again."
+MFA_EXPIRED_MESSAGE = N_("That Garmin sign-in has expired. Start linking your account again.")
 
 
 class PendingLogins(Generic[T]):
@@ -261,12 +263,7 @@ class RedisMfaRelay:
             await held[0](code)
             outcome = {"ok": True}
         except AppError as exc:
-            retry_at = getattr(exc, "retry_at", None)
-            outcome = {
-                "error": type(exc).__name__,
-                "message": exc.message,
-                "retry_at": retry_at.isoformat() if isinstance(retry_at, datetime) else None,
-            }
+            outcome = error_reply(exc)
         except Exception:
             logger.exception("login %s: finishing a forwarded code failed", key)
             outcome = {"error": "GarminUnavailable", "message": _UNAVAILABLE}
@@ -277,7 +274,21 @@ class RedisMfaRelay:
             await pipe.execute()
 
 
-_UNAVAILABLE = "Garmin Connect could not be reached; try the code again in a minute."
+def error_reply(exc: AppError) -> dict[str, Any]:
+    """An error of the held login as JSON for the process that asked: its English message,
+    and its template and params so that process says it in the athlete's language."""
+    retry_at = getattr(exc, "retry_at", None)
+    template = exc.template
+    return {
+        "error": type(exc).__name__,
+        "message": exc.message,
+        "retry_at": retry_at.isoformat() if isinstance(retry_at, datetime) else None,
+        "template": list(template) if isinstance(template, PluralText) else template,
+        "params": exc.params,
+    }
+
+
+_UNAVAILABLE = N_("Garmin Connect could not be reached; try the code again in a minute.")
 _ERRORS: dict[str, type[AppError]] = {
     e.__name__: e for e in (GarminMfaExpired, GarminAuthError, GarminUnavailable)
 }
@@ -290,9 +301,25 @@ def _outcome(reply: dict[str, Any]) -> Outcome:
     if not name:
         return waiting, None
     message = str(reply.get("message") or _UNAVAILABLE)
+    template, params = _template(reply)
+    if template is None:
+        template, params = message, {}
     if name == GarminSignInsThrottled.__name__ and reply.get("retry_at"):
-        return waiting, GarminSignInsThrottled(message, datetime.fromisoformat(reply["retry_at"]))
-    return waiting, _ERRORS.get(str(name), AppError)(message)
+        retry_at = datetime.fromisoformat(reply["retry_at"])
+        return waiting, GarminSignInsThrottled(template, retry_at, **params)
+    return waiting, _ERRORS.get(str(name), AppError)(template, **params)
+
+
+def _template(reply: dict[str, Any]) -> tuple[str | PluralText | None, dict[str, Any]]:
+    """The error's template and params as the holder sent them (None from an older holder)."""
+    raw, params = reply.get("template"), reply.get("params")
+    if not isinstance(params, dict):
+        params = {}
+    if isinstance(raw, str):
+        return raw, params
+    if isinstance(raw, list) and len(raw) == 3:
+        return PluralText(str(raw[0]), str(raw[1]), int(raw[2])), params
+    return None, {}
 
 
 def _text(value: bytes | str) -> str:

@@ -5,7 +5,8 @@ import { activityView } from "./activity.js";
 import { Api, hasSession } from "./api.js";
 import { dashboard } from "./dashboard.js";
 import { fill, h } from "./dom.js";
-import { notice, OPEN_AGAIN } from "./messages.js";
+import { setLanguage, t, translatePage } from "./i18n.js";
+import { notice } from "./messages.js";
 import * as tg from "./telegram.js";
 
 // How long to wait for Telegram's script when the URL carries no launch data.
@@ -17,6 +18,9 @@ const who = document.getElementById("who");
 
 const params = tg.launchParams();
 tg.applyTheme(params.theme, null);
+// Telegram's language until the account's own arrives with /api/me.
+setLanguage(tg.initDataLanguage(tg.initData(params)) || navigator.language);
+translatePage();
 tg.whenTelegram(tg.setUp);
 
 let api = null;
@@ -68,8 +72,8 @@ async function start() {
   if (!api.canSignIn) {
     ended = true;
     say(h("div", { class: "notice notice-info", role: "status" },
-      h("p", { class: "notice-title" }, "Open the dashboard from Telegram"),
-      h("p", {}, `${OPEN_AGAIN} In the chat with the bot, tap the menu button or send /web for a sign-in link.`)));
+      h("p", { class: "notice-title" }, t("start.title")),
+      h("p", {}, t("start.text"))));
     return;
   }
   await load();
@@ -78,7 +82,7 @@ async function start() {
 /** Sign in, read the profile, then build the dashboard (its cards load on their own). */
 async function load() {
   ended = false;
-  say(h("p", { class: "loading" }, "Loading your dashboard…"));
+  say(h("p", { class: "loading" }, t("page.loading")));
   let me;
   try {
     await api.signIn();
@@ -89,6 +93,10 @@ async function load() {
     if (err?.kind === "auth") return signedOut(err);
     say(notice(err, { onRetry: load }));
     return;
+  }
+  if (me?.language) {
+    setLanguage(me.language);
+    translatePage();
   }
   const profile = me?.profile && typeof me.profile === "object" ? me.profile : {};
   ctx = {
@@ -160,8 +168,8 @@ async function signOut() {
   fill(view);
   who.textContent = "";
   say(h("div", { class: "notice notice-info", role: "status" },
-    h("p", { class: "notice-title" }, "Signed out"),
-    h("p", {}, `${OPEN_AGAIN} It signs you in again.`)));
+    h("p", { class: "notice-title" }, t("signout.title")),
+    h("p", {}, t("signout.text"))));
 }
 
 start();

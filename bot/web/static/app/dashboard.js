@@ -5,20 +5,21 @@ import { card, fill, h } from "./dom.js";
 import { barChart, lineChart } from "./charts.js";
 import * as data from "./data.js";
 import * as fmt from "./format.js";
+import { N, t } from "./i18n.js";
 import { empty, notice } from "./messages.js";
 import { goToBot } from "./telegram.js";
 
 const LINES = [
-  { key: "ctl", name: "Fitness (CTL)" },
-  { key: "atl", name: "Fatigue (ATL)" },
-  { key: "tsb", name: "Form (TSB)" },
+  { key: "ctl", name: N("fitness.line.ctl") },
+  { key: "atl", name: N("fitness.line.atl") },
+  { key: "tsb", name: N("fitness.line.tsb") },
 ];
 const LIST_PAGE = 10;
 
 /** Fill `body` with `render(await fetch())`, or a notice whose "Try again" fetches again;
  * a lost session goes up to the page. */
 async function into(body, fetch, render, ctx) {
-  fill(body, h("p", { class: "loading" }, "Loading…"));
+  fill(body, h("p", { class: "loading" }, t("card.loading")));
   try {
     const answer = await fetch();
     fill(body, render(answer));
@@ -42,11 +43,11 @@ function shared(request) {
 
 export function dashboard(ctx) {
   const { api } = ctx;
-  const fitness = card("fitness", "Fitness");
-  const weekly = card("weekly", "Weekly load");
-  const list = card("activities", "Activities");
-  const plan = card("plan", "Training plan");
-  const account = card("account", "Your plan");
+  const fitness = card("fitness", t("fitness.title"));
+  const weekly = card("weekly", t("weekly.title"));
+  const list = card("activities", t("activities.title"));
+  const plan = card("plan", t("plan.title"));
+  const account = card("account", t("account.title"));
   const root = h("div", { class: "dashboard" },
     fitness.section, weekly.section, list.section, plan.section, account.section);
 
@@ -66,21 +67,23 @@ export function dashboard(ctx) {
 
 function fitnessView(days) {
   if (!days.length || days.every((d) => !d.ctl && !d.atl && !d.load)) {
-    return empty("No training load yet. Send the bot a .fit file or link Garmin with /connect, and your fitness appears here.");
+    return empty(t("fitness.empty"));
   }
   const last = days[days.length - 1];
-  const label = `Fitness, fatigue and form over ${days.length} days. ` +
-    `Latest, ${fmt.longDay(last.day)}: fitness ${fmt.round(last.ctl)}, fatigue ${fmt.round(last.atl)}, form ${fmt.round(last.tsb)}.`;
+  const label = t("fitness.chart_label", {
+    days: days.length, date: fmt.longDay(last.day),
+    ctl: fmt.round(last.ctl), atl: fmt.round(last.atl), tsb: fmt.round(last.tsb),
+  });
   return [
     h("div", { class: "figures" },
-      figure("Fitness", last.ctl, "ctl"),
-      figure("Fatigue", last.atl, "atl"),
-      figure("Form", last.tsb, "tsb", formWord(last.tsb))),
+      figure(t("fitness.ctl"), last.ctl, "ctl"),
+      figure(t("fitness.atl"), last.atl, "atl"),
+      figure(t("fitness.tsb"), last.tsb, "tsb", formWord(last.tsb))),
     lineChart({
       label,
       className: "fitness-chart",
       zero: true,
-      series: LINES.map((l) => ({ ...l, points: days.map((d) => [d.day, d[l.key]]) })),
+      series: LINES.map((l) => ({ ...l, name: t(l.name), points: days.map((d) => [d.day, d[l.key]]) })),
     }),
   ];
 }
@@ -94,29 +97,30 @@ function figure(name, value, key, note = "") {
 
 function formWord(tsb) {
   if (tsb === null) return "";
-  if (tsb > 25) return "very fresh";
-  if (tsb > 5) return "fresh";
-  if (tsb >= -10) return "neutral";
-  if (tsb >= -30) return "productive";
-  return "overreaching";
+  if (tsb > 25) return t("form.very_fresh");
+  if (tsb > 5) return t("form.fresh");
+  if (tsb >= -10) return t("form.neutral");
+  if (tsb >= -30) return t("form.productive");
+  return t("form.overreaching");
 }
 
 function weeklyView(days) {
   const weeks = data.weeklyLoad(days).slice(-13);
-  if (!weeks.some((w) => w.load > 0)) return empty("No load in these weeks yet.");
+  if (!weeks.some((w) => w.load > 0)) return empty(t("weekly.empty"));
   const current = weeks[weeks.length - 1];
   return [
     h("p", { class: "card-note" },
-      "This week ", h("strong", {}, fmt.round(current.load)),
-      weeks.length > 1 ? ["; last week ", h("strong", {}, fmt.round(weeks[weeks.length - 2].load))] : null),
+      t("weekly.this_week"), " ", h("strong", {}, fmt.round(current.load)),
+      weeks.length > 1 ? ["; ", t("weekly.last_week"), " ", h("strong", {}, fmt.round(weeks[weeks.length - 2].load))] : null),
     barChart({
-      label: "Training load per week, Monday to Sunday: " +
-        weeks.map((w) => `${fmt.shortDay(w.start)} ${fmt.round(w.load)}`).join(", "),
+      label: t("weekly.chart_label", {
+        weeks: weeks.map((w) => `${fmt.shortDay(w.start)} ${fmt.round(w.load)}`).join(", "),
+      }),
       bars: weeks.map((w, i) => ({
         label: fmt.shortDay(w.start),
         value: w.load,
         current: i === weeks.length - 1,
-        title: `Week of ${fmt.shortDay(w.start)}: load ${fmt.round(w.load)}`,
+        title: t("weekly.bar", { date: fmt.shortDay(w.start), load: fmt.round(w.load) }),
       })),
     }),
   ];
@@ -125,11 +129,11 @@ function weeklyView(days) {
 function activityList(answer, ctx) {
   const items = data.activities(answer);
   if (!items.length) {
-    return empty("No activities yet. Send the bot a .fit file, or link Garmin with /connect.");
+    return empty(t("activities.empty"));
   }
   const ul = h("ul", { class: "activity-list" });
   let shown = 0;
-  const more = h("button", { type: "button", class: "button secondary more" }, "Show more");
+  const more = h("button", { type: "button", class: "button secondary more" }, t("activities.more"));
   const showMore = () => {
     ul.append(...items.slice(shown, shown + LIST_PAGE).map((a) => h("li", {}, activityRow(a, ctx))));
     shown = Math.min(items.length, shown + LIST_PAGE);
@@ -141,7 +145,7 @@ function activityList(answer, ctx) {
   return [
     ul,
     more,
-    days ? h("p", { class: "card-note" }, `Your plan shows the last ${days} days of history.`) : null,
+    days ? h("p", { class: "card-note" }, t("activities.history", { days })) : null,
   ];
 }
 
@@ -152,7 +156,7 @@ function activityRow(a, ctx) {
   const facts = [
     fmt.distance(a.distance_m, units),
     fmt.duration(a.timer_s ?? a.elapsed_s),
-    fmt.isNum(a.load) ? `load ${fmt.round(a.load)}` : "",
+    fmt.isNum(a.load) ? t("activities.load", { load: fmt.round(a.load) }) : "",
   ].filter((x) => x && x !== "–");
   const title = a.name || a.title || fmt.sportName(a.sport, a.sub_sport);
   return h("button", {
@@ -171,29 +175,29 @@ function activityRow(a, ctx) {
 
 function planView(plan, ctx) {
   if (!plan || !plan.weeks.length) {
-    return empty("No active plan. Ask the bot for one with /plan.");
+    return empty(t("plan.empty"));
   }
   const today = fmt.dayMs(fmt.todayIn(ctx.timezone));
   const first = plan.weeks[0].start ?? plan.start;
   const detail = h("div", { class: "session-detail", "aria-live": "polite" });
   const head = h("div", { class: "cal-row cal-head", role: "row" },
-    h("span", { class: "cal-week", role: "columnheader" }, "Week"),
+    h("span", { class: "cal-week", role: "columnheader" }, t("plan.week")),
     [0, 1, 2, 3, 4, 5, 6].map((i) => h("span", { role: "columnheader" },
       fmt.shortDay(fmt.addDays(first, i), { weekday: "short", day: undefined, month: undefined }))));
   const rows = plan.weeks.map((w) => {
     const start = w.start ?? fmt.addDays(first, 7 * (w.week - 1));
     const isNow = today >= start && today < fmt.addDays(start, 7);
     return h("div", { class: isNow ? "cal-row current" : "cal-row", role: "row" },
-      h("span", { class: "cal-week", role: "rowheader", title: w.focus || null }, `W${w.week}`),
+      h("span", { class: "cal-week", role: "rowheader", title: w.focus || null }, t("plan.week_short", { n: w.week })),
       [0, 1, 2, 3, 4, 5, 6].map((i) => dayCell(fmt.addDays(start, i), w, today, detail)));
   });
   const span = plan.start && plan.end ? `${fmt.shortDay(plan.start)} – ${fmt.shortDay(plan.end)}` : "";
   return [
     h("p", { class: "plan-title" }, h("strong", {}, plan.title), span ? h("span", { class: "muted" }, ` · ${span}`) : null),
     plan.goal ? h("p", { class: "card-note" }, plan.goal) : null,
-    h("div", { class: "calendar", role: "table", "aria-label": `${plan.title}, week by week` }, head, rows),
+    h("div", { class: "calendar", role: "table", "aria-label": t("plan.calendar_label", { title: plan.title }) }, head, rows),
     sportLegend(plan),
-    h("p", { class: "card-note" }, "Tap a day for its session."),
+    h("p", { class: "card-note" }, t("plan.tap_day")),
     detail,
   ];
 }
@@ -204,7 +208,7 @@ function sportLegend(plan) {
     for (const x of w.sessions) {
       const key = sportKey(x.sport);
       const family = fmt.sportClass(key);
-      if (!families.has(family)) families.set(family, family === "other" ? "Other" : shortSport(x.sport));
+      if (!families.has(family)) families.set(family, family === "other" ? t("sport.other") : shortSport(x.sport));
     }
   }
   return h("ul", { class: "cal-legend", "aria-hidden": "true" },
@@ -215,7 +219,7 @@ function dayCell(day, week, today, detail) {
   const sessions = week.sessions.filter((x) => x.day === day);
   const cls = ["cal-day", day < today ? "past" : "", day === today ? "today" : "", sessions.length ? "has" : "rest"];
   const label = fmt.shortDay(day, { weekday: "long" }) + ": " +
-    (sessions.length ? sessions.map((x) => `${x.title} ${fmt.minutes(x.minutes)}`).join("; ") : "rest");
+    (sessions.length ? sessions.map((x) => `${x.title} ${fmt.minutes(x.minutes)}`).join("; ") : t("plan.rest"));
   const content = [
     h("span", { class: "cal-date" }, new Date(day).getUTCDate()),
     sessions.map((x) => h("span", { class: `cal-session sport-${fmt.sportClass(sportKey(x.sport))}` },
@@ -243,12 +247,13 @@ function sportKey(sport) {
 
 function shortSport(sport) {
   const s = sportKey(sport);
-  return { cycling: "Ride", running: "Run", swimming: "Swim" }[s] || (sport ? String(sport).slice(0, 5) : "•");
+  const key = { cycling: N("sport.ride"), running: N("sport.run"), swimming: N("sport.swim") }[s];
+  return key ? t(key) : (sport ? String(sport).slice(0, 5) : "•");
 }
 
 function sessionDetail(day, sessions, week) {
   return h("div", { class: "session-box" },
-    h("p", { class: "session-day" }, fmt.longDay(day), week.focus ? h("span", { class: "muted" }, ` · week ${week.week}: ${week.focus}`) : null),
+    h("p", { class: "session-day" }, fmt.longDay(day), week.focus ? h("span", { class: "muted" }, ` · ${t("plan.week_focus", { n: week.week, focus: week.focus })}`) : null),
     sessions.map((x) => h("div", { class: "session" },
       h("p", {}, h("strong", {}, x.title || shortSport(x.sport)),
         " ", h("span", { class: "muted" }, [fmt.sportName(sportKey(x.sport)), fmt.minutes(x.minutes), x.intensity].filter(Boolean).join(" · "))),
@@ -261,18 +266,20 @@ function accountView(me, garmin, ctx) {
   return [
     h("p", { class: "plan-line" },
       h("span", { class: `badge badge-${free ? "free" : "pro"}` }, plan.name),
-      free ? " AI features are limited. Pro lifts every limit." : " Every feature, no limits."),
+      " ", free ? t("account.free") : t("account.pro")),
     plan.rows.length ? h("ul", { class: "usage" }, plan.rows.map(usageRow)) : null,
-    plan.historyDays ? h("p", { class: "card-note" }, `History: the last ${plan.historyDays} days.`) : null,
+    plan.historyDays ? h("p", { class: "card-note" }, t("account.history", { days: plan.historyDays })) : null,
     free ? upgrade(me) : null,
     garminLine(garmin, ctx),
-    h("p", { class: "signout" }, h("button", { type: "button", class: "link", onclick: ctx.signOut }, "Sign out of the dashboard")),
+    h("p", { class: "signout" }, h("button", { type: "button", class: "link", onclick: ctx.signOut }, t("account.sign_out"))),
   ];
 }
 
 function usageRow(row) {
   const unlimited = row.limit === null;
-  const text = unlimited ? `${row.used} ${row.period} · no limit` : `${row.used} of ${row.limit} ${row.period}`;
+  const text = unlimited
+    ? t("usage.unlimited", { used: row.used, period: row.period })
+    : t("usage.of", { used: row.used, limit: row.limit, period: row.period });
   const max = unlimited ? Math.max(1, row.used) : Math.max(1, row.limit);
   return h("li", { class: "usage-row" },
     h("span", { class: "usage-label" }, row.label),
@@ -283,7 +290,7 @@ function usageRow(row) {
 function upgrade(me) {
   const url = data.botUrl(me);
   const note = h("p", { class: "card-note upgrade-note", hidden: true, role: "status" },
-    "To upgrade, send /upgrade in the chat with the bot.");
+    t("upgrade.note"));
   const button = h(url ? "a" : "button", {
     class: "button primary upgrade",
     href: url || null,
@@ -291,14 +298,14 @@ function upgrade(me) {
     target: url ? "_blank" : null,
     rel: url ? "noopener" : null,
     onclick: (e) => {
-      if (goToBot(url, "Send /upgrade in the chat with the bot to get Pro.")) {
+      if (goToBot(url, t("upgrade.alert"))) {
         e.preventDefault();
         return;
       }
       note.hidden = false;
       if (!url) e.preventDefault();
     },
-  }, "Upgrade to Pro");
+  }, t("upgrade.button"));
   return h("div", { class: "upgrade-box" }, button, note);
 }
 
@@ -306,11 +313,11 @@ function garminLine(status, ctx) {
   if (!status || typeof status !== "object") return null;
   const linked = Boolean(status.linked ?? status.connected);
   const last = status.last_sync_at ?? status.last_sync ?? null;
-  let text = "Garmin Connect is not linked: send /connect to the bot.";
+  let text = t("garmin.unlinked");
   if (linked && status.valid === false) {
-    text = "Garmin Connect no longer accepts the sign-in: send /connect to the bot to link it again.";
+    text = t("garmin.invalid");
   } else if (linked) {
-    text = "Garmin Connect is linked" + (last ? `; last sync ${fmt.when(last, ctx.timezone)}.` : ".");
+    text = last ? t("garmin.synced", { when: fmt.when(last, ctx.timezone) }) : t("garmin.linked");
   }
   return h("p", { class: "card-note garmin" }, text);
 }

@@ -2,6 +2,7 @@
 // leaves out what is not, so a field the server does not send hides a line, never the page.
 
 import { addDays, dayMs, isNum, mondayOf, num } from "./format.js";
+import { N, t } from "./i18n.js";
 
 const list = (value) => (Array.isArray(value) ? value : []);
 
@@ -82,16 +83,17 @@ export function series(detail) {
   return out;
 }
 
-const ZONE_NAMES = ["Recovery", "Endurance", "Tempo", "Threshold", "VO2max"];
+const ZONE_NAMES = [N("zone.recovery"), N("zone.endurance"), N("zone.tempo"), N("zone.threshold"), N("zone.vo2max")];
+const zoneName = (i) => (ZONE_NAMES[i] ? t(ZONE_NAMES[i]) : "");
 
 /** Heart-rate zones: [{ name, seconds }], or [] when the detail has none. */
 export function zones(detail) {
   const z = detail?.zones;
   const raw = z?.hr_seconds ?? z?.hr ?? (Array.isArray(z) ? z : null) ?? detail?.hr_zone_seconds;
   const rows = list(raw).map((z, i) => {
-    if (isNum(z)) return { name: `Z${i + 1} ${ZONE_NAMES[i] || ""}`.trim(), seconds: z };
+    if (isNum(z)) return { name: `Z${i + 1} ${zoneName(i)}`.trim(), seconds: z };
     return {
-      name: z?.name || z?.label || `Z${z?.zone ?? i + 1} ${ZONE_NAMES[i] || ""}`.trim(),
+      name: z?.name || z?.label || `Z${z?.zone ?? i + 1} ${zoneName(i)}`.trim(),
       seconds: num(z?.seconds ?? z?.time_s ?? z?.s) ?? 0,
     };
   });
@@ -135,7 +137,7 @@ export function activePlan(answer) {
   }));
   return {
     id: plan.id,
-    title: plan.title || doc.title || "Training plan",
+    title: plan.title || doc.title || t("plan.untitled"),
     goal: plan.goal || "",
     start: dayMs(plan.start_date ?? plan.start) ?? weeks[0]?.start ?? null,
     end: dayMs(plan.end_date ?? plan.end),
@@ -144,10 +146,10 @@ export function activePlan(answer) {
 }
 
 const FEATURES = {
-  ai_analysis: { label: "AI workout analyses", limit: "ai_analyses_per_month", period: "this month" },
-  ai_chat: { label: "Coach messages", limit: "ai_chat_per_day", period: "today" },
-  ai_workout: { label: "AI workouts", limit: "ai_workouts_per_month", period: "this month" },
-  ai_plan: { label: "Active training plans", limit: "ai_active_plans", period: "at a time" },
+  ai_analysis: { label: N("usage.ai_analysis"), limit: "ai_analyses_per_month", period: N("usage.this_month") },
+  ai_chat: { label: N("usage.ai_chat"), limit: "ai_chat_per_day", period: N("usage.today") },
+  ai_workout: { label: N("usage.ai_workout"), limit: "ai_workouts_per_month", period: N("usage.this_month") },
+  ai_plan: { label: N("usage.ai_plan"), limit: "ai_active_plans", period: N("usage.at_a_time") },
 };
 
 /** The plan's code and name, and each feature's use against its limit. */
@@ -171,8 +173,8 @@ export function planAndUsage(me) {
     if (!row && limitRaw === undefined) continue;
     rows.push({
       feature,
-      label: spec.label,
-      period: spec.period,
+      label: t(spec.label),
+      period: t(spec.period),
       used: num(row?.used) ?? 0,
       limit: limitRaw === null ? null : num(limitRaw),
       resetsAt: row?.resets_at || null,

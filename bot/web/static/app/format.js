@@ -1,6 +1,7 @@
-// Numbers, durations, distances and dates as the athlete reads them.
+// Numbers, durations, distances and dates as the athlete reads them, in their language.
 
-const LOCALE = "en-GB";
+import { locale, N, t } from "./i18n.js";
+
 const DAY_MS = 86_400_000;
 
 export function isNum(value) {
@@ -19,7 +20,7 @@ export function num(value) {
 export function round(value, digits = 0) {
   const n = num(value);
   if (n === null) return "–";
-  return n.toLocaleString(LOCALE, { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  return n.toLocaleString(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
 /** 1:05:09, 45:10, 0:42 */
@@ -40,29 +41,31 @@ export function minutes(value) {
   if (n === null || n <= 0) return "";
   const h = Math.floor(n / 60);
   const m = Math.round(n % 60);
-  if (!h) return m + " min";
-  return m ? `${h} h ${m} min` : `${h} h`;
+  if (!h) return t("unit.min", { m });
+  return m ? t("unit.h_min", { h, m }) : t("unit.h", { h });
 }
 
 export function distance(meters, units = "metric") {
   const m = num(meters);
   if (m === null || m <= 0) return "";
-  if (units === "imperial") return round(m / 1609.344, m < 16_093 ? 2 : 1) + " mi";
-  if (m < 1000) return round(m, 0) + " m";
-  return round(m / 1000, m < 10_000 ? 2 : 1) + " km";
+  if (units === "imperial") return t("unit.mi", { value: round(m / 1609.344, m < 16_093 ? 2 : 1) });
+  if (m < 1000) return t("unit.m", { value: round(m, 0) });
+  return t("unit.km", { value: round(m / 1000, m < 10_000 ? 2 : 1) });
 }
 
 export function speed(metersPerSecond, units = "metric") {
   const v = num(metersPerSecond);
   if (v === null) return "–";
-  return units === "imperial" ? round(v * 2.236936, 1) + " mph" : round(v * 3.6, 1) + " km/h";
+  return units === "imperial"
+    ? t("unit.mph", { value: round(v * 2.236936, 1) })
+    : t("unit.kmh", { value: round(v * 3.6, 1) });
 }
 
 /** The athlete's zone when it is a valid IANA name, else the browser's. */
 export function zoneOf(tz) {
   if (!tz) return undefined;
   try {
-    new Intl.DateTimeFormat(LOCALE, { timeZone: tz });
+    new Intl.DateTimeFormat("en-GB", { timeZone: tz });
     return tz;
   } catch {
     return undefined;
@@ -100,9 +103,9 @@ export function addDays(ms, days) {
 
 const dayFormats = new Map();
 function dayFormat(options) {
-  const key = JSON.stringify(options);
+  const key = locale() + JSON.stringify(options);
   if (!dayFormats.has(key)) {
-    dayFormats.set(key, new Intl.DateTimeFormat(LOCALE, { timeZone: "UTC", ...options }));
+    dayFormats.set(key, new Intl.DateTimeFormat(locale(), { timeZone: "UTC", ...options }));
   }
   return dayFormats.get(key);
 }
@@ -120,7 +123,7 @@ export function longDay(ms) {
 export function when(iso, tz) {
   const ms = Date.parse(iso || "");
   if (Number.isNaN(ms)) return "";
-  return new Intl.DateTimeFormat(LOCALE, {
+  return new Intl.DateTimeFormat(locale(), {
     timeZone: zoneOf(tz), weekday: "short", day: "numeric", month: "short",
     hour: "2-digit", minute: "2-digit",
   }).format(ms);
@@ -136,29 +139,29 @@ export function localDay(iso, tz) {
 }
 
 const SPORTS = {
-  cycling: "Ride",
-  running: "Run",
-  swimming: "Swim",
-  walking: "Walk",
-  hiking: "Hike",
-  rowing: "Row",
-  training: "Workout",
-  fitness_equipment: "Workout",
-  generic: "Activity",
-  e_biking: "E-bike ride",
-  cross_country_skiing: "Ski",
-  transition: "Transition",
+  cycling: N("sport.ride"),
+  running: N("sport.run"),
+  swimming: N("sport.swim"),
+  walking: N("sport.walk"),
+  hiking: N("sport.hike"),
+  rowing: N("sport.row"),
+  training: N("sport.workout"),
+  fitness_equipment: N("sport.workout"),
+  generic: N("sport.activity"),
+  e_biking: N("sport.ebike"),
+  cross_country_skiing: N("sport.ski"),
+  transition: N("sport.transition"),
 };
 
 export function sportName(sport, subSport) {
   const key = String(sport || "").toLowerCase();
   if (key === "cycling" && /indoor|virtual|trainer/.test(String(subSport || ""))) {
-    return "Indoor ride";
+    return t("sport.indoor_ride");
   }
-  if (key === "running" && /treadmill|indoor/.test(String(subSport || ""))) return "Treadmill run";
-  if (SPORTS[key]) return SPORTS[key];
+  if (key === "running" && /treadmill|indoor/.test(String(subSport || ""))) return t("sport.treadmill");
+  if (Object.hasOwn(SPORTS, key)) return t(SPORTS[key]);
   const words = key.replace(/_/g, " ").trim();
-  return words ? words[0].toUpperCase() + words.slice(1) : "Activity";
+  return words ? words[0].toUpperCase() + words.slice(1) : t("sport.activity");
 }
 
 /** A CSS-safe sport family for colouring. */

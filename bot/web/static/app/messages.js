@@ -1,59 +1,44 @@
 // What the page says when something is missing or failed, in one place.
 
 import { h } from "./dom.js";
-
-export const OPEN_AGAIN = "Open the dashboard from the bot again.";
+import { locale, N, t } from "./i18n.js";
 
 /** One sentence (and a title) for an API failure. */
 export function wording(err) {
   switch (err?.kind) {
     case "auth":
-      return {
-        title: "Your session has ended",
-        text: `${OPEN_AGAIN} In the chat with the bot, tap the menu button or send /web.`,
-        retry: false,
-      };
+      return { title: t("error.auth.title"), text: t("error.auth.text"), retry: false };
     case "network":
-      return {
-        title: "No connection",
-        text: "The server could not be reached. Check your connection and try again.",
-        retry: true,
-      };
+      return { title: t("error.network.title"), text: t("error.network.text"), retry: true };
     case "busy":
-      return {
-        title: "Too many requests",
-        text: "Wait a moment, then try again.",
-        retry: true,
-      };
+      return { title: t("error.busy.title"), text: t("error.busy.text"), retry: true };
     case "limit":
-      return { title: "Limit reached", text: limitText(err.body), retry: false };
+      return { title: t("error.limit.title"), text: limitText(err.body), retry: false };
     case "missing":
-      return { title: "Not found", text: "This item no longer exists.", retry: false };
+      return { title: t("error.missing.title"), text: t("error.missing.text"), retry: false };
     default:
-      return {
-        title: "Something went wrong",
-        text: "The server could not answer this time. Try again in a moment.",
-        retry: true,
-      };
+      return { title: t("error.other.title"), text: t("error.other.text"), retry: true };
   }
 }
 
 const FEATURE_WORDS = {
-  ai_analysis: "AI workout analyses",
-  ai_chat: "coach messages",
-  ai_workout: "AI workouts",
-  ai_plan: "active training plans",
+  ai_analysis: N("limit.feature.ai_analysis"),
+  ai_chat: N("limit.feature.ai_chat"),
+  ai_workout: N("limit.feature.ai_workout"),
+  ai_plan: N("limit.feature.ai_plan"),
 };
 
 export function limitText(body) {
-  if (body?.error === "pro_only") return "This is a Pro feature. Send /upgrade to the bot to get Pro.";
-  const what = FEATURE_WORDS[body?.feature] || "uses of this feature";
-  const limit = Number.isFinite(body?.limit) ? `all ${body.limit} ` : "all your ";
+  if (body?.error === "pro_only") return t("limit.pro_only");
+  const key = FEATURE_WORDS[body?.feature];
+  const what = key ? t(key) : t("limit.feature.other");
   const resets = Date.parse(body?.resets_at || "");
-  const when = Number.isNaN(resets)
-    ? ""
-    : " They renew on " + new Date(resets).toLocaleDateString("en-GB", { day: "numeric", month: "long" }) + ".";
-  return `You have used ${limit}${what} of the Free plan.${when} Pro has no limit: send /upgrade to the bot.`;
+  const used = Number.isFinite(body?.limit)
+    ? t("limit.used_n", { limit: body.limit, what })
+    : t("limit.used_all", { what });
+  if (Number.isNaN(resets)) return `${used} ${t("limit.pro")}`;
+  const date = new Date(resets).toLocaleDateString(locale(), { day: "numeric", month: "long" });
+  return `${used} ${t("limit.renews", { date })} ${t("limit.pro")}`;
 }
 
 /** A notice block: title, sentence, optional retry button. */
@@ -62,7 +47,7 @@ export function notice(err, { onRetry, tone = "error" } = {}) {
   return h("div", { class: `notice notice-${tone}`, role: tone === "error" ? "alert" : "status" },
     h("p", { class: "notice-title" }, title),
     h("p", {}, text),
-    retry && onRetry ? h("button", { type: "button", class: "button secondary", onclick: onRetry }, "Try again") : null);
+    retry && onRetry ? h("button", { type: "button", class: "button secondary", onclick: onRetry }, t("action.retry")) : null);
 }
 
 /** A quiet line for a section with nothing to show. */

@@ -42,6 +42,17 @@ export function initDataUserId(data) {
   }
 }
 
+/** The Telegram user's language_code inside initData ("" when there is none). */
+export function initDataLanguage(data) {
+  if (!data) return "";
+  try {
+    const user = JSON.parse(new URLSearchParams(data).get("user") || "null");
+    return user && typeof user.language_code === "string" ? user.language_code : "";
+  } catch {
+    return "";
+  }
+}
+
 /** Drop the one-time code from the address bar: it is spent once exchanged. */
 export function forgetCode() {
   const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
