@@ -135,6 +135,8 @@ def configure_logging(
     root = logging.getLogger()
     root.setLevel(settings.log_level.upper())
     root.addHandler(handler)
+    # Alembic names each of its plugins at INFO on every start: noise, not news.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     scrub = SecretsFilter(secrets_of(settings))
     # On every root handler, not on the root logger: a logger's filters see only the records
     # logged on that very logger, a handler's see every record that propagates to it.
