@@ -23,6 +23,7 @@ from core.accounts.context import AccountContext
 from core.accounts.service import AccountService
 from core.accounts.sessions import SessionService
 from core.errors import BadInput
+from core.training.typed_units import parse_pace_s_per_km
 
 router = Router(name=__name__)
 COMMANDS = ["settings"]
@@ -79,7 +80,7 @@ async def choose(
         await state.set_state(SettingsForm.value)
         await state.update_data(field=field, missed=False)
         if query.message is not None:
-            await query.message.answer(views.question_text(field))
+            await query.message.answer(views.question_text(field, account.units))
         return
     else:
         raise BadInput(views.STALE_BUTTON)
@@ -96,13 +97,15 @@ async def _save(
     if field == "summary_time":
         return await accounts.set_summary_time(account.id, text)
     if field in FIELDS:
-        profile = await accounts.update_profile(account.id, **{field: parse_value(field, text)})
+        value = parse_value(field, text, account.units)
+        profile = await accounts.update_profile(account.id, **{field: value})
         return replace(account, profile=profile)
     return account
 
 
-def parse_value(field: str, text: str) -> object:
-    """Turn the typed answer into the stored value (None clears)."""
+def parse_value(field: str, text: str, units: str = "metric") -> object:
+    """Turn the typed answer into the stored value (None clears); a pace is per the athlete's
+    units unless it says /km or /mi."""
     text = text.strip().lower()
     if field == "sex":
         sex = views.sex_of(text)
@@ -112,11 +115,7 @@ def parse_value(field: str, text: str) -> object:
     if text in ("0", "none", "clear", "-"):
         return None
     if field == "threshold_pace_s_per_km":
-        minutes, _sep, seconds = text.partition(":")
-        try:
-            return int(minutes) * 60 + int(seconds or 0)
-        except ValueError:
-            raise BadInput(views.PACE_EXPECTED) from None
+        return parse_pace_s_per_km(text, units)
     try:
         return int(text)
     except ValueError:

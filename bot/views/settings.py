@@ -41,6 +41,12 @@ FIELDS: dict[str, tuple[str, str]] = {
     ),
     "sex": (N_("Sex"), N_("male or female (used by the TRIMP formula).")),
 }
+# Questions asked otherwise of an imperial athlete: their answer is read in their units.
+IMPERIAL_QUESTIONS = {
+    "threshold_pace_s_per_km": N_(
+        "Your threshold running pace per mile as m:ss (e.g. 7:15), or 0 to clear."
+    ),
+}
 UNITS_FIELD = "units"  # the units button: switches at once
 SUMMARY_FIELD = "summary_toggle"  # the morning summary button: switches at once
 WEEKLY_FIELD = "weekly_toggle"  # the Monday weekly report button: switches at once
@@ -49,7 +55,6 @@ LANGUAGE_FIELD = "language"  # the language button: the /language choice
 
 STALE_BUTTON = N_("That button is not valid any more. Send /settings again.")
 SEX_EXPECTED = N_("Please answer male or female.")
-PACE_EXPECTED = N_("Give the pace as m:ss per km, for example 4:30.")
 NUMBER_EXPECTED = N_("Please send a whole number, for example 250.")
 SEXES = {"male": N_("male"), "female": N_("female")}
 
@@ -209,9 +214,10 @@ def _keyboard(
     return FixedKeyboard(inline_keyboard=rows)
 
 
-def question_text(field: str) -> str:
-    """The question that asks for one value."""
-    return _(FIELDS[field][1]) + "\n" + _("/cancel to stop.")
+def question_text(field: str, units: str = "metric") -> str:
+    """The question that asks for one value, in the athlete's units."""
+    question = IMPERIAL_QUESTIONS.get(field) if units == "imperial" else None
+    return _(question or FIELDS[field][1]) + "\n" + _("/cancel to stop.")
 
 
 def kept_text(field: str, error: str) -> str:

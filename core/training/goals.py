@@ -10,14 +10,16 @@ from core.clock import Clock, local_today, utcnow
 from core.db.models import RaceGoal
 from core.db.uow import UnitOfWork, UnitOfWorkFactory
 from core.errors import N_, BadInput, NoSuchGoal, TooManyGoals, UnknownUser
+from core.training.typed_units import DISTANCE_UNIT_PATTERN, parse_distance_km
 
 MAX_GOALS = 20
 MAX_NAME = 200
-MAX_DISTANCE_KM = 1000.0
-# "<name> <YYYY-MM-DD> [<km>] [<h:mm:ss>]"
+# "<name> <YYYY-MM-DD> [<distance> [km|mi]] [<h:mm:ss>]"
 _LINE = re.compile(
     r"^(?P<name>.+?)\s+(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:\s+(?P<km>\d+(?:[.,]\d+)?)(?:\s*km)?)?(?:\s+(?P<time>\d{1,3}(?::\d{2}){1,2}))?\s*$"
+    rf"(?:\s+(?P<distance>\d+(?:[.,]\d+)?(?:\s*(?:{DISTANCE_UNIT_PATTERN}))?))?"
+    r"(?:\s+(?P<time>\d{1,3}(?::\d{2}){1,2}))?\s*$",
+    re.IGNORECASE,
 )
 
 
@@ -49,18 +51,6 @@ def parse_date(text: str) -> date:
         raise BadInput(N_("Give the race date as YYYY-MM-DD, for example 2027-09-26.")) from None
 
 
-def parse_distance_km(text: str) -> float:
-    try:
-        km = float(text.strip().lower().removesuffix("km").strip().replace(",", "."))
-    except ValueError:
-        raise BadInput(N_("Give the distance in km, for example 42.2.")) from None
-    if not 0 < km <= MAX_DISTANCE_KM:
-        raise BadInput(
-            N_("The distance must be between 0 and {max} km."), max=f"{MAX_DISTANCE_KM:g}"
-        )
-    return km
-
-
 def parse_time(text: str) -> int:
     """Seconds from h:mm:ss or mm:ss."""
     parts = text.strip().split(":")
@@ -75,10 +65,16 @@ def parse_time(text: str) -> int:
     return seconds
 
 
-def parse_goal_line(text: str) -> GoalInput:
-    """'Berlin Marathon 2027-09-26 42.2 3:15:00' (distance and time optional)."""
+def parse_goal_line(text: str, units: str = "metric") -> GoalInput:
+    """'Berlin Marathon 2027-09-26 42.2 3:15:00' (distance and time optional; a bare distance
+    is in the athlete's units, '26.2 mi' or '42.2 km' in the one written)."""
     m = _LINE.match(text.strip())
     if m is None:
+        if units == "imperial":
+            raise BadInput(
+                N_("Write it as: name date [miles] [target time], e.g. "
+                   "Chicago Marathon 2027-10-10 26.2 3:15:00")
+            )  # fmt: skip
         raise BadInput(
             N_("Write it as: name date [km] [target time], e.g. "
                "Berlin Marathon 2027-09-26 42.2 3:15:00")
@@ -86,7 +82,7 @@ def parse_goal_line(text: str) -> GoalInput:
     return GoalInput(
         name=m["name"].strip(),
         race_date=parse_date(m["date"]),
-        distance_km=parse_distance_km(m["km"]) if m["km"] else None,
+        distance_km=parse_distance_km(m["distance"], units) if m["distance"] else None,
         target_time_s=parse_time(m["time"]) if m["time"] else None,
     )
 
@@ -132,8 +128,8 @@ class GoalService:
         number = next(n for n, r in enumerate(rows, 1) if r.id == row.id)
         return _goal(row, number, today)
 
-    async def add_line(self, user_id: int, text: str) -> Goal:
-        return await self.add(user_id, parse_goal_line(text))
+    async def add_line(self, user_id: int, text: str, units: str = "metric") -> Goal:
+        return await self.add(user_id, parse_goal_line(text, units))
 
     async def delete(self, user_id: int, number: int) -> Goal:
         """Delete the goal with this number in the list."""
