@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from aiogram import Bot, Router
-from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.delivery.star_subscriptions import TelegramStarSubscriptions
+from bot.handlers.filters import Command
 from bot.views import account as views
 from bot.views.account import DeleteCb
 from core.accounts.deletion import AccountDeletion

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command
 from aiogram.types import Message
 
+from bot.handlers.filters import Command
 from bot.views import admin as views
 from bot.views.common import unknown_command_text
 from core.accounts.admin import AdminService

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot.handlers.filters import Command
 from bot.i18n import _
 from bot.views import bests as views
 from bot.views.bests import FtpCb

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
-from bot.handlers.filters import REFUNDED_PAYMENT, SUCCESSFUL_PAYMENT
+from bot.handlers.filters import REFUNDED_PAYMENT, SUCCESSFUL_PAYMENT, Command
 from bot.i18n import _
 from bot.views import billing as bv
 from bot.views.common import UpgradeCb, error_message

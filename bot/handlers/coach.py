@@ -10,11 +10,11 @@ from typing import TypeVar
 from aiogram import Bot, Router
 from aiogram.enums import ChatAction, ChatType
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import CommandObject, StateFilter
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.delivery.streaming import AnswerStream
-from bot.handlers.filters import NOT_A_COMMAND
+from bot.handlers.filters import NOT_A_COMMAND, Command
 from bot.i18n import _
 from bot.views import coach as views
 from bot.views.coach import AnalyzeCb, PlanWeekCb

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.handlers.filters import NOT_A_COMMAND
+from bot.handlers.filters import NOT_A_COMMAND, Command
 from bot.i18n import _
 from bot.views import garmin as views
 from bot.views.garmin import GarminCb

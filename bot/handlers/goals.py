@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
-from bot.handlers.filters import NOT_A_COMMAND
+from bot.handlers.filters import NOT_A_COMMAND, Command
 from bot.i18n import _
 from bot.views import goals as views
 from bot.views.common import split_text

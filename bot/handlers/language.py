@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.handlers.filters import Command
 from bot.i18n import LANGUAGES, _, use_language
 from bot.views import language as views
 from bot.views.language import LangCb

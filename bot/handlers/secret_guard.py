@@ -15,10 +15,11 @@ from functools import cache
 from aiogram import Bot, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, Filter
+from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
+from bot.handlers.filters import Command
 from bot.handlers.garmin import ConnectForm, sign_in
 from bot.runtime.dispatcher import commands_handled
 from bot.views import garmin as views

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from aiogram import Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.handlers.filters import NOT_A_COMMAND
+from bot.handlers.filters import NOT_A_COMMAND, Command
 from bot.views import language as language_views
 from bot.views import settings as views
 from bot.views.common import error_message

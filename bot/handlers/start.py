@@ -20,16 +20,14 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import (
     JOIN_TRANSITION,
     ChatMemberUpdatedFilter,
-    Command,
     CommandObject,
-    CommandStart,
     Filter,
 )
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
-from bot.handlers.filters import NOT_A_COMMAND
+from bot.handlers.filters import NOT_A_COMMAND, Command, CommandStart
 from bot.i18n import _
 from bot.views import billing as billing_views
 from bot.views import start as views

@@ -6,11 +6,10 @@ import logging
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.handlers.downloads import download
-from bot.handlers.filters import DOCUMENT
+from bot.handlers.filters import DOCUMENT, Command
 from bot.i18n import _
 from bot.views import training as views
 from bot.views.bests import ftp_offer_keyboard, ftp_offer_text

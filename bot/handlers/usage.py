@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command
 from aiogram.types import Message
 
+from bot.handlers.filters import Command
 from bot.views import usage as views
 from core.accounts.context import AccountContext
 from core.clock import utcnow

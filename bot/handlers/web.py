@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command
 from aiogram.types import LinkPreviewOptions, Message
 
+from bot.handlers.filters import Command
 from bot.views import web as views
 from core.accounts.context import AccountContext
 from core.accounts.sessions import CODE_TTL, SessionService

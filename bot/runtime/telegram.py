@@ -41,7 +41,11 @@ _RESPONSE_TYPES = _response_types()
 
 class BotSession(AiohttpSession):
     """aiogram's session, with each FixedKeyboard turned into JSON once: dumping and walking a
-    keyboard of a dozen buttons on every send took an eighth of the time of a /settings."""
+    keyboard of a dozen buttons on every send took an eighth of the time of a /settings.
+
+    The message Telegram sends back echoes that keyboard; it is left out of the Message we get
+    back (nothing reads it there): validating a dozen buttons into pydantic models took longer
+    than validating the rest of the message (~0.2 ms against ~0.07 ms per answer)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -64,6 +68,23 @@ class BotSession(AiohttpSession):
         for key, file in files.items():
             form.add_field(key, file.read(bot), filename=file.filename or key)
         return form
+
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[Any], status_code: int, content: str
+    ) -> Response[Any]:
+        if isinstance(getattr(method, "reply_markup", None), FixedKeyboard):
+            content = self._without_echoed_keyboard(content)
+        return super().check_response(bot, method, status_code, content)
+
+    def _without_echoed_keyboard(self, content: str) -> str:
+        try:
+            answer = self.json_loads(content)
+        except ValueError:
+            return content  # aiogram's own check says what is wrong with it
+        result = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(result, dict) or result.pop("reply_markup", None) is None:
+            return content
+        return str(self.json_dumps(answer))
 
     def _keyboard_json(self, markup: FixedKeyboard, bot: Bot) -> str:
         known = self._fixed.get(id(markup))
