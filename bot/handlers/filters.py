@@ -27,7 +27,9 @@ class Check(Filter):
     def __init__(self, test: Callable[[Message], bool]) -> None:
         self.test = test
 
-    async def __call__(self, event: TelegramObject, *args: Any, **kwargs: Any) -> bool:
+    # The event alone: aiogram hands a filter that takes **kwargs a copy of all the update's
+    # data (every service, the account, the FSM context) on each call.
+    async def __call__(self, event: TelegramObject) -> bool:
         return isinstance(event, Message) and self.test(event)
 
 
