@@ -9,8 +9,10 @@ Create Date: 2026-12-01 20:30:00
 
 """
 
-import importlib
+import importlib.util
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,7 +24,19 @@ down_revision: str | Sequence[str] | None = "0005_row_level_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_RLS = importlib.import_module("migrations.versions.0005_row_level_security")
+
+def _load_rls_revision() -> object:
+    """0005's module, found beside this file: `trainbot` migrates from any directory, where
+    `migrations` is not an importable package."""
+    path = Path(__file__).with_name("0005_row_level_security.py")
+    spec = importlib.util.spec_from_file_location("trainbot_migration_0005", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_RLS: Any = _load_rls_revision()
 
 TENANT_TABLES = ("garmin_scheduled_workouts", "day_adaptations")
 
