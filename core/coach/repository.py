@@ -2,9 +2,6 @@
 
 Every method takes the user_id it serves and filters by it: nothing here can reach another
 athlete's data, whatever the conversation says.
-
-The reads every coach message makes are lambda statements: SQLAlchemy builds each once and
-afterwards only binds the values (building them anew took ten times as long as that).
 """
 
 from __future__ import annotations
@@ -12,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, lambda_stmt, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import defer
 
 from core.db.models import (
@@ -40,15 +37,10 @@ class CoachRepository(Repository):
         self, user_id: int, *, since: datetime | None, limit: int
     ) -> list[tuple[str, str]]:
         """(role, content) of the newest `limit` messages not older than `since`, oldest first."""
-        stmt = lambda_stmt(
-            lambda: select(ChatMessage.role, ChatMessage.content).where(
-                ChatMessage.user_id == user_id
-            )
-        )
+        stmt = select(ChatMessage.role, ChatMessage.content).where(ChatMessage.user_id == user_id)
         if since is not None:
-            stmt += lambda s: s.where(ChatMessage.created_at >= since)
-        stmt += lambda s: s.order_by(ChatMessage.id.desc()).limit(limit)
-        rows = await self.session.execute(stmt)
+            stmt = stmt.where(ChatMessage.created_at >= since)
+        rows = await self.session.execute(stmt.order_by(ChatMessage.id.desc()).limit(limit))
         return [(role, content) for role, content in reversed(rows.all())]
 
     async def add_message(self, user_id: int, role: str, content: str, *, at: datetime) -> None:
@@ -72,17 +64,15 @@ class CoachRepository(Repository):
         self, user_id: int, since: date, *, limit: int
     ) -> list[ActivityMetrics]:
         """Activities from local day `since` on, newest first, without laps and zones."""
-        stmt = lambda_stmt(
-            lambda: (
-                select(ActivityMetrics)
-                .options(
-                    defer(ActivityMetrics.laps, raiseload=True),
-                    defer(ActivityMetrics.hr_zone_seconds, raiseload=True),
-                )
-                .where(ActivityMetrics.user_id == user_id, ActivityMetrics.local_date >= since)
-                .order_by(ActivityMetrics.start_time.desc())
-                .limit(limit)
+        stmt = (
+            select(ActivityMetrics)
+            .options(
+                defer(ActivityMetrics.laps, raiseload=True),
+                defer(ActivityMetrics.hr_zone_seconds, raiseload=True),
             )
+            .where(ActivityMetrics.user_id == user_id, ActivityMetrics.local_date >= since)
+            .order_by(ActivityMetrics.start_time.desc())
+            .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
 
@@ -90,16 +80,14 @@ class CoachRepository(Repository):
         self, user_id: int, since: date
     ) -> list[tuple[date, str, float | None, float | None, float]]:
         """(local_date, sport, timer_s, distance_m, load) of every activity from `since` on."""
-        stmt = lambda_stmt(
-            lambda: select(
-                ActivityMetrics.local_date,
-                ActivityMetrics.sport,
-                ActivityMetrics.timer_s,
-                ActivityMetrics.distance_m,
-                ActivityMetrics.load,
-            ).where(ActivityMetrics.user_id == user_id, ActivityMetrics.local_date >= since)
-        )
-        return [tuple(row) for row in (await self.session.execute(stmt)).all()]
+        stmt = select(
+            ActivityMetrics.local_date,
+            ActivityMetrics.sport,
+            ActivityMetrics.timer_s,
+            ActivityMetrics.distance_m,
+            ActivityMetrics.load,
+        ).where(ActivityMetrics.user_id == user_id, ActivityMetrics.local_date >= since)
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
 
     async def activity(
         self, user_id: int, activity_id: int, *, since: date | None
@@ -122,41 +110,35 @@ class CoachRepository(Repository):
     async def latest_fitness(
         self, user_id: int, *, on_or_before: date, since: date | None
     ) -> FitnessMetrics | None:
-        stmt = lambda_stmt(
-            lambda: select(FitnessMetrics).where(
-                FitnessMetrics.user_id == user_id, FitnessMetrics.day <= on_or_before
-            )
+        stmt = select(FitnessMetrics).where(
+            FitnessMetrics.user_id == user_id, FitnessMetrics.day <= on_or_before
         )
         if since is not None:
-            stmt += lambda s: s.where(FitnessMetrics.day >= since)
-        stmt += lambda s: s.order_by(FitnessMetrics.day.desc()).limit(1)
+            stmt = stmt.where(FitnessMetrics.day >= since)
+        stmt = stmt.order_by(FitnessMetrics.day.desc()).limit(1)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def latest_wellness(
         self, user_id: int, *, on_or_before: date, since: date
     ) -> GarminFitnessData | None:
-        stmt = lambda_stmt(
-            lambda: (
-                select(GarminFitnessData)
-                .where(
-                    GarminFitnessData.user_id == user_id,
-                    GarminFitnessData.day <= on_or_before,
-                    GarminFitnessData.day >= since,
-                )
-                .order_by(GarminFitnessData.day.desc())
-                .limit(1)
+        stmt = (
+            select(GarminFitnessData)
+            .where(
+                GarminFitnessData.user_id == user_id,
+                GarminFitnessData.day <= on_or_before,
+                GarminFitnessData.day >= since,
             )
+            .order_by(GarminFitnessData.day.desc())
+            .limit(1)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def upcoming_goals(self, user_id: int, *, from_day: date, limit: int) -> list[RaceGoal]:
-        stmt = lambda_stmt(
-            lambda: (
-                select(RaceGoal)
-                .where(RaceGoal.user_id == user_id, RaceGoal.race_date >= from_day)
-                .order_by(RaceGoal.race_date, RaceGoal.id)
-                .limit(limit)
-            )
+        stmt = (
+            select(RaceGoal)
+            .where(RaceGoal.user_id == user_id, RaceGoal.race_date >= from_day)
+            .order_by(RaceGoal.race_date, RaceGoal.id)
+            .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
 
@@ -189,13 +171,11 @@ class CoachRepository(Repository):
     # -- training plans -------------------------------------------------------------------
 
     async def active_plan(self, user_id: int) -> TrainingPlan | None:
-        stmt = lambda_stmt(
-            lambda: (
-                select(TrainingPlan)
-                .where(TrainingPlan.user_id == user_id, TrainingPlan.status == ACTIVE)
-                .order_by(TrainingPlan.id.desc())
-                .limit(1)
-            )
+        stmt = (
+            select(TrainingPlan)
+            .where(TrainingPlan.user_id == user_id, TrainingPlan.status == ACTIVE)
+            .order_by(TrainingPlan.id.desc())
+            .limit(1)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
