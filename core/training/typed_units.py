@@ -20,7 +20,8 @@ PACE_RANGE_S_PER_KM = (120.0, 900.0)
 _KM = ("kilometres", "kilometers", "kilometre", "kilometer", "km")
 _MILES = ("miles", "mile", "mi")
 _DISTANCE = re.compile(r"^(?P<value>\d+(?:[.,]\d+)?)\s*(?P<unit>[a-z]*)$")
-_PACE = re.compile(r"^(?P<min>\d{1,2})(?::(?P<sec>\d{2}))?\s*(?:min)?\s*/?\s*(?P<unit>[a-z]*)$")
+# Matched against the answer with its spaces removed: "7:15 min / mi" -> "7:15min/mi".
+_PACE = re.compile(r"^(?P<min>\d{1,2})(?::(?P<sec>\d{2}))?(?:min)?/?(?P<unit>[a-z]*)$")
 DISTANCE_UNIT_PATTERN = "|".join(_KM + _MILES)  # for parsers that find a distance in a line
 
 

@@ -16,10 +16,11 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
 
 from bot.runtime import metrics
-from bot.runtime.logging_setup import REDACTED, configure_logging, update_context
+from bot.runtime.logging_setup import REDACTED, update_context
 from bot.runtime.middlewares import AccountMiddleware
 from core.config import Settings
 from tests.fakes import updates as u
+from tests.log_capture import configured_logging
 
 TOKEN = u.DEFAULT_TOKEN
 PRIVATE_TEXT = "my knee hurts since the crash, do not tell anyone"
@@ -40,18 +41,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def output(settings: Settings) -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    level = root.level
-    buffer = io.StringIO()
-    handler = configure_logging(settings, stream=buffer)
-    try:
-        yield buffer
-    finally:
-        root.removeHandler(handler)
-        for each in root.handlers:
-            for f in handler.filters:
-                each.removeFilter(f)
-        root.setLevel(level)
+    yield from configured_logging(settings)
 
 
 def lines(output: io.StringIO) -> list[dict[str, Any]]:

@@ -11,12 +11,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.runtime.logging_setup import REDACTED, configure_logging
+from bot.runtime.logging_setup import REDACTED
 from bot.runtime.telegram import make_bot
 from core.config import Settings
 from core.gateways.cipher import new_key
 from tests.fakes import updates as u
 from tests.fakes.bot_api import FakeBotAPI
+from tests.log_capture import configured_logging
 
 TOKEN = u.DEFAULT_TOKEN
 TOKEN_SECRET = TOKEN.split(":", 1)[1]
@@ -49,22 +50,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def output(settings: Settings) -> Iterator[io.StringIO]:
     """What the handler `trainbot` configures writes (to a buffer instead of stderr)."""
-    yield from _configured(settings)
-
-
-def _configured(settings: Settings) -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    level = root.level
-    buffer = io.StringIO()
-    handler = configure_logging(settings, stream=buffer)
-    try:
-        yield buffer
-    finally:
-        root.removeHandler(handler)
-        for each in root.handlers:  # pytest's own handlers got the filter too
-            for f in handler.filters:
-                each.removeFilter(f)
-        root.setLevel(level)
+    yield from configured_logging(settings)
 
 
 async def test_a_failed_file_download_logs_no_token(
@@ -94,7 +80,7 @@ async def test_a_failed_file_download_logs_no_token(
 def test_a_token_the_settings_do_not_hold_is_redacted_by_its_shape(tmp_path: Path) -> None:
     logger = logging.getLogger("aiogram.event")
     url = f"https://api.telegram.org/bot{OTHER_TOKEN}/getMe"
-    for output in _configured(make_settings(tmp_path)):
+    for output in configured_logging(make_settings(tmp_path)):
         try:
             raise aiohttp.InvalidURL(url)
         except aiohttp.ClientError as exc:
