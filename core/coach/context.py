@@ -7,7 +7,6 @@ own words never go into the system prompt: they travel as user messages.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,6 +15,14 @@ from zoneinfo import ZoneInfo
 
 from core.accounts.context import AccountContext, Profile
 from core.clock import local_midnight_utc, local_today
+from core.coach.context_repository import (
+    ContextWindow,
+    FitnessFigures,
+    RecentActivity,
+    SportMonth,
+    UpcomingGoal,
+    WellnessFigures,
+)
 from core.coach.plans import (
     MAX_PLAN_WEEKS,
     PLAN_SCHEMA_TEXT,
@@ -24,13 +31,7 @@ from core.coach.plans import (
     PlanResult,
     plan_result,
 )
-from core.db.models import (
-    ActivityMetrics,
-    AthleteProfile,
-    FitnessMetrics,
-    GarminFitnessData,
-    RaceGoal,
-)
+from core.db.models import ActivityMetrics, AthleteProfile
 from core.db.uow import UnitOfWork
 from core.gateways.llm import ChatMessage, estimate_tokens
 from core.limits.feature_gate import history_start_of
@@ -42,9 +43,8 @@ CONTEXT_TOKEN_BUDGET = 6000
 RECENT_DAYS = 14
 VOLUME_MONTHS = 12
 WELLNESS_DAYS = 14
-MAX_RECENT_ACTIVITIES = 60
-MAX_HISTORY_ROWS = 200
-MAX_GOALS = 5
+# Before any stored row: the lower bound of a read when the plan allows all history.
+EARLIEST = date(1970, 1, 1)
 MAX_LAPS = 30
 TEXT_LIMIT = 80
 DEFAULT_PLAN_WEEKS = 8
@@ -75,11 +75,11 @@ class CoachContext:
     units: str
     history_start: date | None
     profile: Profile | AthleteProfile | None = None
-    activities: list[ActivityMetrics] = field(default_factory=list)
-    volume: list[tuple[date, str, float | None, float | None, float]] = field(default_factory=list)
-    fitness: FitnessMetrics | None = None
-    wellness: GarminFitnessData | None = None
-    goals: list[RaceGoal] = field(default_factory=list)
+    activities: list[RecentActivity] = field(default_factory=list)
+    volume: list[SportMonth] = field(default_factory=list)
+    fitness: FitnessFigures | None = None
+    wellness: WellnessFigures | None = None
+    goals: list[UpcomingGoal] = field(default_factory=list)
     plan: PlanResult | None = None
     history: list[ChatMessage] = field(default_factory=list)
 
@@ -95,29 +95,32 @@ async def load_context(
 ) -> CoachContext:
     """Read the athlete's context in the caller's unit of work (queries by user_id only),
     within the history the account's plan allows."""
-    user_id, tz = account.id, account.timezone
+    tz = account.timezone
     today = local_today(now, tz)
     history_start = history_start_of(account.plan, tz, now)
-    repo = uow.coach
+    floor = history_start or EARLIEST
 
     def not_before(day: date) -> date:
-        return day if history_start is None else max(day, history_start)
+        return max(day, floor)
 
+    window = ContextWindow(
+        today=today,
+        recent_from=not_before(today - timedelta(days=RECENT_DAYS - 1)),
+        volume_from=not_before(months_back(today, VOLUME_MONTHS - 1)),
+        fitness_from=floor,
+        wellness_from=not_before(today - timedelta(days=WELLNESS_DAYS - 1)),
+        chat_from=local_midnight_utc(floor, tz) if chat else None,
+    )
+    rows = await uow.coach_context.read(account.id, window)
     ctx = CoachContext(today, tz, account.language, account.units, history_start)
     ctx.profile = account.profile  # read with the account
-    recent_from = not_before(today - timedelta(days=RECENT_DAYS - 1))
-    ctx.activities = await repo.activities_since(user_id, recent_from, limit=MAX_RECENT_ACTIVITIES)
-    ctx.volume = await repo.volume_since(user_id, not_before(months_back(today, VOLUME_MONTHS - 1)))
-    ctx.fitness = await repo.latest_fitness(user_id, on_or_before=today, since=history_start)
-    wellness_from = not_before(today - timedelta(days=WELLNESS_DAYS - 1))
-    ctx.wellness = await repo.latest_wellness(user_id, on_or_before=today, since=wellness_from)
-    ctx.goals = await repo.upcoming_goals(user_id, from_day=today, limit=MAX_GOALS)
-    plan = await repo.active_plan(user_id)
-    ctx.plan = plan_result(plan) if plan is not None else None
-    if chat:
-        since = None if history_start is None else local_midnight_utc(history_start, tz)
-        rows = await repo.recent_messages(user_id, since=since, limit=MAX_HISTORY_ROWS)
-        ctx.history = trim_history(rows, CONTEXT_TOKEN_BUDGET)
+    ctx.activities = rows.activities
+    ctx.volume = rows.volume
+    ctx.fitness = rows.fitness
+    ctx.wellness = rows.wellness
+    ctx.goals = rows.goals
+    ctx.plan = plan_result(rows.plan) if rows.plan is not None else None
+    ctx.history = trim_history(rows.messages, CONTEXT_TOKEN_BUDGET)
     return ctx
 
 
@@ -192,7 +195,7 @@ def profile_text(p: Profile | AthleteProfile | None) -> str:
     return ", ".join(out) or "No profile set (no thresholds known)."
 
 
-def activity_line(a: ActivityMetrics, tz: str) -> str:
+def activity_line(a: RecentActivity | ActivityMetrics, tz: str) -> str:
     """One activity: local date and time, sport, duration, distance, HR, power, load."""
     local = a.start_time.astimezone(ZoneInfo(tz))
     parts = [format_duration(a.timer_s or a.elapsed_s or 0)]
@@ -224,26 +227,24 @@ def recent_section(ctx: CoachContext) -> str:
 def volume_section(ctx: CoachContext) -> str:
     """Training volume per month over the visible history (up to a year)."""
     since = f" (history visible from {ctx.history_start.isoformat()})" if ctx.history_start else ""
-    months: dict[str, list[tuple[str, float, float, float]]] = defaultdict(list)
-    for day, sport, timer_s, distance_m, load in ctx.volume:
-        months[f"{day:%Y-%m}"].append((sport, timer_s or 0.0, distance_m or 0.0, load or 0.0))
+    months: dict[tuple[int, int], list[SportMonth]] = {}
+    for row in ctx.volume:  # newest month first, in a month most sessions first
+        months.setdefault((row.year, row.month), []).append(row)
     lines = []
-    for month in sorted(months, reverse=True):
-        rows = months[month]
-        sports = Counter(s for s, *_ in rows)
-        hours = sum(r[1] for r in rows) / 3600
-        km = sum(r[2] for r in rows) / 1000
-        load = sum(r[3] for r in rows)
-        by_sport = ", ".join(f"{clean(s, 24)} {n}" for s, n in sports.most_common())
+    for (year, month), rows in months.items():
+        sessions = sum(r.sessions for r in rows)
+        hours = sum(r.seconds for r in rows) / 3600
+        km = sum(r.meters for r in rows) / 1000
+        load = sum(r.load for r in rows)
+        by_sport = ", ".join(f"{clean(r.sport, 24)} {r.sessions}" for r in rows)
         lines.append(
-            f"- {month}: {len(rows)} session{'s' * (len(rows) != 1)} ({by_sport}), "
-            f"{hours:.1f} h, {km:.0f} km, "
-            f"load {load:.0f}"
+            f"- {year:04d}-{month:02d}: {sessions} session{'s' * (sessions != 1)} ({by_sport}), "
+            f"{hours:.1f} h, {km:.0f} km, load {load:.0f}"
         )
     return f"## Volume by month{since}\n" + ("\n".join(lines) or "No activities.")
 
 
-def fitness_text(f: FitnessMetrics | None, today: date) -> str:
+def fitness_text(f: FitnessFigures | None, today: date) -> str:
     if f is None:
         return "No fitness figures yet."
     when = "today" if f.day == today else f"as of {f.day.isoformat()}"
@@ -258,7 +259,7 @@ def fitness_text(f: FitnessMetrics | None, today: date) -> str:
     return text
 
 
-def wellness_text(w: GarminFitnessData | None) -> str:
+def wellness_text(w: WellnessFigures | None) -> str:
     if w is None:
         return "No recent wellness data."
     items: list[tuple[str, Any, str]] = [
@@ -277,7 +278,7 @@ def wellness_text(w: GarminFitnessData | None) -> str:
     return f"{w.day.isoformat()}: " + (", ".join(out) or "no figures")
 
 
-def goals_section(goals: Sequence[RaceGoal], today: date) -> str:
+def goals_section(goals: Sequence[UpcomingGoal], today: date) -> str:
     lines = []
     for g in goals:
         text = (

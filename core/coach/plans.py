@@ -15,7 +15,7 @@ import re
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -38,6 +38,9 @@ from core.training.structured import (
 )
 from core.training.structured.describe import KIND_NAMES, step_text, target_text
 from core.training.structured.resolve import absolute_target
+
+if TYPE_CHECKING:
+    from core.coach.context_repository import StoredPlan
 
 logger = logging.getLogger(__name__)
 
@@ -314,7 +317,7 @@ def plan_document(spec: PlanSpec, start: date) -> dict[str, Any]:
     return {"title": spec.title, "weeks": weeks}
 
 
-def plan_result(row: TrainingPlan) -> PlanResult:
+def plan_result(row: TrainingPlan | StoredPlan) -> PlanResult:
     """A stored plan row as plain dataclasses."""
     weeks = []
     for w in row.plan.get("weeks", []):

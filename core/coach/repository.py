@@ -1,4 +1,4 @@
-"""The AI coach's rows (chat, plans, workouts, analyses) and its read-only training context.
+"""The AI coach's rows: chat, plans, workouts, analyses (its context: context_repository.py).
 
 Every method takes the user_id it serves and filters by it: nothing here can reach another
 athlete's data, whatever the conversation says.
@@ -10,15 +10,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import defer
 
 from core.db.models import (
     ActivityMetrics,
-    AthleteProfile,
     ChatMessage,
-    FitnessMetrics,
-    GarminFitnessData,
-    RaceGoal,
     TrainingPlan,
     Workout,
     WorkoutAnalysis,
@@ -29,19 +24,9 @@ ACTIVE = "active"
 
 
 class CoachRepository(Repository):
-    """Chat history, plans, workouts and analyses of one user, plus the data the coach reads."""
+    """Chat history, plans, workouts and analyses of one user, and the activity to analyse."""
 
     # -- conversation ---------------------------------------------------------------------
-
-    async def recent_messages(
-        self, user_id: int, *, since: datetime | None, limit: int
-    ) -> list[tuple[str, str]]:
-        """(role, content) of the newest `limit` messages not older than `since`, oldest first."""
-        stmt = select(ChatMessage.role, ChatMessage.content).where(ChatMessage.user_id == user_id)
-        if since is not None:
-            stmt = stmt.where(ChatMessage.created_at >= since)
-        rows = await self.session.execute(stmt.order_by(ChatMessage.id.desc()).limit(limit))
-        return [(role, content) for role, content in reversed(rows.all())]
 
     async def add_message(self, user_id: int, role: str, content: str, *, at: datetime) -> None:
         self.session.add(ChatMessage(user_id=user_id, role=role, content=content, created_at=at))
@@ -55,39 +40,7 @@ class CoachRepository(Repository):
             [{"user_id": user_id, "role": r, "content": c, "created_at": at} for r, c in rows],
         )
 
-    # -- training context (read only) ------------------------------------------------------
-
-    async def profile(self, user_id: int) -> AthleteProfile | None:
-        return await self.session.get(AthleteProfile, user_id)
-
-    async def activities_since(
-        self, user_id: int, since: date, *, limit: int
-    ) -> list[ActivityMetrics]:
-        """Activities from local day `since` on, newest first, without laps and zones."""
-        stmt = (
-            select(ActivityMetrics)
-            .options(
-                defer(ActivityMetrics.laps, raiseload=True),
-                defer(ActivityMetrics.hr_zone_seconds, raiseload=True),
-            )
-            .where(ActivityMetrics.user_id == user_id, ActivityMetrics.local_date >= since)
-            .order_by(ActivityMetrics.start_time.desc())
-            .limit(limit)
-        )
-        return list((await self.session.execute(stmt)).scalars())
-
-    async def volume_since(
-        self, user_id: int, since: date
-    ) -> list[tuple[date, str, float | None, float | None, float]]:
-        """(local_date, sport, timer_s, distance_m, load) of every activity from `since` on."""
-        stmt = select(
-            ActivityMetrics.local_date,
-            ActivityMetrics.sport,
-            ActivityMetrics.timer_s,
-            ActivityMetrics.distance_m,
-            ActivityMetrics.load,
-        ).where(ActivityMetrics.user_id == user_id, ActivityMetrics.local_date >= since)
-        return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+    # -- activities (read only) ----------------------------------------------------------
 
     async def activity(
         self, user_id: int, activity_id: int, *, since: date | None
@@ -106,41 +59,6 @@ class CoachRepository(Repository):
             stmt = stmt.where(ActivityMetrics.local_date >= since)
         stmt = stmt.order_by(ActivityMetrics.start_time.desc(), ActivityMetrics.id.desc()).limit(1)
         return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def latest_fitness(
-        self, user_id: int, *, on_or_before: date, since: date | None
-    ) -> FitnessMetrics | None:
-        stmt = select(FitnessMetrics).where(
-            FitnessMetrics.user_id == user_id, FitnessMetrics.day <= on_or_before
-        )
-        if since is not None:
-            stmt = stmt.where(FitnessMetrics.day >= since)
-        stmt = stmt.order_by(FitnessMetrics.day.desc()).limit(1)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def latest_wellness(
-        self, user_id: int, *, on_or_before: date, since: date
-    ) -> GarminFitnessData | None:
-        stmt = (
-            select(GarminFitnessData)
-            .where(
-                GarminFitnessData.user_id == user_id,
-                GarminFitnessData.day <= on_or_before,
-                GarminFitnessData.day >= since,
-            )
-            .order_by(GarminFitnessData.day.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def upcoming_goals(self, user_id: int, *, from_day: date, limit: int) -> list[RaceGoal]:
-        stmt = (
-            select(RaceGoal)
-            .where(RaceGoal.user_id == user_id, RaceGoal.race_date >= from_day)
-            .order_by(RaceGoal.race_date, RaceGoal.id)
-            .limit(limit)
-        )
-        return list((await self.session.execute(stmt)).scalars())
 
     # -- analyses -------------------------------------------------------------------------
 

@@ -24,16 +24,16 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from core.db.compiled import CompiledCache
 from core.db.scope import SYSTEM, system_scope
 
 logger = logging.getLogger(__name__)
@@ -66,45 +66,6 @@ class RowReader:
             observe(sql)
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """A statement compiled once for the sqlite3 driver, with its type conversions."""
-
-    sql: str
-    names: tuple[str, ...]
-    defaults: dict[str, Any]
-    binds: dict[str, Callable[[Any], Any]]
-    keys: tuple[str, ...]
-    results: tuple[Callable[[Any], Any] | None, ...]
-
-    @classmethod
-    def of(cls, statement: Executable, dialect: Dialect) -> _Plan:
-        compiled: Any = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-        columns = compiled._result_columns  # (key, name, objects, type) per selected column
-        return cls(
-            sql=str(compiled),
-            names=tuple(compiled.positiontup or ()),
-            defaults=dict(compiled.params),
-            binds=dict(compiled._bind_processors),
-            keys=tuple(c[0] for c in columns),
-            results=tuple(c[3]._cached_result_processor(dialect, None) for c in columns),
-        )
-
-    def args(self, params: Mapping[str, Any]) -> list[Any]:
-        values = {**self.defaults, **params}
-        out = []
-        for name in self.names:
-            bind = self.binds.get(name)
-            out.append(values[name] if bind is None else bind(values[name]))
-        return out
-
-    def row(self, raw: tuple[Any, ...]) -> dict[str, Any]:
-        return {
-            key: value if convert is None or value is None else convert(value)
-            for key, convert, value in zip(self.keys, self.results, raw, strict=True)
-        }
-
-
 class SqliteInlineReader(RowReader):
     """SQLite file: reads on the caller's thread; a busy file falls back to `fallback`.
 
@@ -122,12 +83,10 @@ class SqliteInlineReader(RowReader):
         )
         event.listen(self._inline, "connect", _inline_pragmas)
         self._raw: Any = None
-        self._plans: dict[Executable, _Plan] = {}
+        self._compiled = CompiledCache(self._inline.dialect)
 
     async def first(self, statement: Executable, params: dict[str, Any]) -> Row | None:
-        plan = self._plans.get(statement)
-        if plan is None:
-            plan = self._plans[statement] = _Plan.of(statement, self._inline.dialect)
+        plan = self._compiled.get(statement)
         if self._raw is None:
             self._raw = self._inline.raw_connection().driver_connection
         try:

@@ -15,6 +15,7 @@ from core.accounts.repository import ProfileRepository, UserRepository
 from core.accounts.session_repository import SessionRepository
 from core.billing.repository import BillingRepository
 from core.coach.adaptive_repository import AdaptiveDayRepository
+from core.coach.context_repository import ContextRepository
 from core.coach.repository import CoachRepository
 from core.db.reader import RowReader
 from core.garmin.repository import DueRepository, GarminRepository, SummaryRepository
@@ -49,6 +50,7 @@ class UnitOfWork:
         self.usage = UsageRepository(s)
         self.ai_usage = AIUsageRepository(s)
         self.coach = CoachRepository(s)
+        self.coach_context = ContextRepository(s)
         self.adaptive = AdaptiveDayRepository(s)
         self.admin = AdminRepository(s)
         self.secrets = SecretsRepository(s)

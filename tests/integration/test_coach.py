@@ -11,12 +11,13 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import select
 
 from core.bootstrap import Container
 from core.clock import local_today
 from core.coach.context import CONTEXT_TOKEN_BUDGET
 from core.coach.service import CoachReply, CoachService
-from core.db.models import ActivityMetrics, AIUsageLog, FitnessMetrics, RaceGoal
+from core.db.models import ActivityMetrics, AIUsageLog, ChatMessage, FitnessMetrics, RaceGoal
 from core.errors import (
     BadInput,
     LimitReached,
@@ -157,8 +158,9 @@ async def _logs(c: Container, uid: int) -> list[AIUsageLog]:
 
 async def _chat_rows(c: Container, uid: int) -> list[tuple[str, str]]:
     async with c.uow() as uow:
-        rows = await uow.coach.recent_messages(uid, since=None, limit=1000)
-    return rows
+        stmt = select(ChatMessage.role, ChatMessage.content).where(ChatMessage.user_id == uid)
+        rows = (await uow.session.execute(stmt.order_by(ChatMessage.id))).all()
+    return [(role, content) for role, content in rows]
 
 
 async def _drain(events: AsyncIterator[TextDelta | CoachReply]) -> tuple[list[str], CoachReply]:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.bootstrap import Container
+from core.coach.context_repository import ContextWindow
 from core.db.uow import UnitOfWork
 from core.limits.feature_gate import Feature
 
@@ -24,6 +25,7 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 OLD = date(2000, 1, 1)
 FAR = date(2100, 1, 1)
 Read = Callable[[UnitOfWork, int], Awaitable[Any]]
+WINDOW = ContextWindow(FAR, OLD, OLD, OLD, OLD, EPOCH)
 
 
 async def _account_rows(w: UnitOfWork, u: int) -> list[SimpleNamespace]:
@@ -51,17 +53,13 @@ READS: dict[str, Read] = {
     "usage.ai_totals": lambda w, u: w.usage.ai_totals(u, date(2026, 11, 1)),
     "ai_usage.for_user": lambda w, u: w.ai_usage.for_user(u, since=EPOCH),
     "ai_usage.count_for_user": lambda w, u: w.ai_usage.count_for_user(u),
-    "coach.recent_messages": lambda w, u: w.coach.recent_messages(u, since=None, limit=50),
-    "coach.profile": lambda w, u: w.coach.profile(u),
-    "coach.activities_since": lambda w, u: w.coach.activities_since(u, OLD, limit=100),
-    "coach.volume_since": lambda w, u: w.coach.volume_since(u, OLD),
     "coach.activity": lambda w, u: w.coach.activity(u, 1, since=None),
     "coach.last_activity": lambda w, u: w.coach.last_activity(u, since=None),
-    "coach.latest_fitness": lambda w, u: w.coach.latest_fitness(u, on_or_before=FAR, since=None),
-    "coach.latest_wellness": lambda w, u: w.coach.latest_wellness(u, on_or_before=FAR, since=OLD),
-    "coach.upcoming_goals": lambda w, u: w.coach.upcoming_goals(u, from_day=OLD, limit=10),
     "coach.analysis": lambda w, u: w.coach.analysis(u, 1),
     "coach.active_plan": lambda w, u: w.coach.active_plan(u),
+    # Its rows carry no user_id; the prompt test in test_coach.py seeds a second athlete's
+    # activities, goal, fitness and chat and checks that none reaches the first one's prompt.
+    "coach_context.read": lambda w, u: w.coach_context.read(u, WINDOW),
     "training.activity": lambda w, u: w.training.activity(u, 1),
     "training.activities_by_ids": lambda w, u: w.training.activities_by_ids(u, [1, 2, 3]),
     "training.recent_activities": lambda w, u: w.training.recent_activities(

@@ -19,6 +19,7 @@ from core.coach.context import (
     trim_history,
     volume_section,
 )
+from core.coach.context_repository import SportMonth
 from core.coach.plans import WORKOUT_REFUSED, parse_plan, plan_document, plan_result, read_workout
 from core.db.models import (
     ActivityMetrics,
@@ -153,11 +154,10 @@ def test_old_fitness_row_is_dated() -> None:
 
 def test_volume_is_summed_per_month_newest_first() -> None:
     c = ctx(
-        volume=[
-            (date(2026, 3, 2), "running", 3600.0, 10_000.0, 80.0),
-            (date(2026, 3, 5), "running", 1800.0, 5_000.0, 40.0),
-            (date(2026, 3, 7), "cycling", 7200.0, 60_000.0, 120.0),
-            (date(2026, 2, 20), "swimming", 1800.0, None, 30.0),
+        volume=[  # as the database sums them: newest month first, most sessions first
+            SportMonth(2026, 3, "running", 2, 5400.0, 15_000.0, 120.0),
+            SportMonth(2026, 3, "cycling", 1, 7200.0, 60_000.0, 120.0),
+            SportMonth(2026, 2, "swimming", 1, 1800.0, 0.0, 30.0),
         ]
     )
     lines = volume_section(c).splitlines()[1:]
