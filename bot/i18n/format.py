@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time
+from functools import cache
 
+from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_decimal
 
@@ -21,9 +23,15 @@ KM_PER_MILE = 1.609344
 LB_PER_KG = 2.2046226218
 
 
-def _locale() -> str:
+@cache
+def babel_locale(code: str) -> Locale:
+    """Babel's locale for a language code, parsed once (Babel parses a string every call)."""
+    return Locale.parse(code)
+
+
+def _locale() -> Locale:
     language = current_language()
-    return FORMAT_LOCALES.get(language, language)
+    return babel_locale(FORMAT_LOCALES.get(language, language))
 
 
 def number(value: float, digits: int = 0) -> str:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from babel.dates import format_date, format_datetime
 
 from bot.i18n import N_, _, current_language
+from bot.i18n.format import babel_locale
 
 # Translators: CLDR date patterns (dd day, MMM short month, yyyy year, EEE weekday, HH:mm time).
 DAY = N_("dd MMM")
@@ -22,9 +23,11 @@ CARD_TIME = N_("EEE dd MMM yyyy HH:mm")
 
 def day(value: date, pattern: str = DAY) -> str:
     """A date in one of the patterns above ('03 May', '3. Mai')."""
-    return format_date(value, _(pattern), locale=current_language())
+    return format_date(value, _(pattern), locale=babel_locale(current_language()))
 
 
 def moment(value: datetime, pattern: str = DAY_TIME) -> str:
     """A local (aware) date and time in one of the patterns above, in its own zone."""
-    return format_datetime(value, _(pattern), tzinfo=value.tzinfo, locale=current_language())
+    return format_datetime(
+        value, _(pattern), tzinfo=value.tzinfo, locale=babel_locale(current_language())
+    )

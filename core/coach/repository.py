@@ -7,9 +7,9 @@ athlete's data, whatever the conversation says.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 
 from core.db.models import (
     ActivityMetrics,
@@ -21,6 +21,8 @@ from core.db.models import (
 from core.db.repository import Repository
 
 ACTIVE = "active"
+# A plain table insert (not the ORM's bulk path), built once: on every coach message.
+ADD_MESSAGE = insert(cast(Table, ChatMessage.__table__))
 
 
 class CoachRepository(Repository):
@@ -36,7 +38,7 @@ class CoachRepository(Repository):
         """The athlete's message and the coach's answer, in one statement."""
         rows = [("user", question), ("assistant", answer)]
         await self.session.execute(
-            insert(ChatMessage),
+            ADD_MESSAGE,
             [{"user_id": user_id, "role": r, "content": c, "created_at": at} for r, c in rows],
         )
 
