@@ -77,7 +77,8 @@ class SubscriptionLedger:
         """
         now = self.clock()
         async with self.uow() as uow:
-            if not await uow.billing.lock_account(user_id):
+            exists, row = await uow.billing.lock_with_subscription(user_id)
+            if not exists:
                 return None
             new = await uow.billing.record_event(
                 record.event_id,
@@ -87,7 +88,6 @@ class SubscriptionLedger:
                 at=now,
             )
             plans = await self.plan_ids(uow)
-            row = await uow.subscriptions.get(user_id)
             before = Snapshot.of(row, pro_plan_id=plans["pro"], now=now)
             fields = decide(row, plans) if new else None
             change = None

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, exists, func, select
 
+from core.db.batch import fetch_all
 from core.db.models import PaymentEvent, User, UserSubscription
-from core.db.repository import Repository
+from core.db.repository import Repository, Upsert
 
 if TYPE_CHECKING:
     from core.db.reader import RowReader
@@ -45,6 +46,30 @@ _OWNERS = select(
     _holder(_SUBS.c.stripe_customer_id, "customer_id").label("customer_holder"),
     _holder(_SUBS.c.stripe_subscription_id, "subscription_id").label("subscription_holder"),
 )
+
+
+# Built once: every delivery that applies runs them. The event's id unless known (RETURNING
+# it when new); the user's row locked until commit, then their subscription row.
+_EVENTS = PaymentEvent.__table__
+_RECORD_EVENT = Upsert(
+    lambda insert: (
+        insert(_EVENTS)
+        .values(
+            event_id=bindparam("event_id"),
+            provider=bindparam("provider"),
+            event_type=bindparam("event_type"),
+            user_id=bindparam("user_id"),
+            received_at=bindparam("received_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(_EVENTS.c.event_id)
+    )
+)
+_USERS = User.__table__
+_LOCK_ACCOUNT = (
+    select(_USERS.c.id).where(_USERS.c.id == bindparam("user_id")).with_for_update(key_share=True)
+)
+_SUBSCRIPTION = select(*_SUBS.c).where(_SUBS.c.user_id == bindparam("user_id"))
 
 
 async def event_owners(
@@ -95,19 +120,15 @@ class BillingRepository(Repository):
         ON CONFLICT DO NOTHING: on PostgreSQL a concurrent insert of the same id waits for
         the first transaction and then inserts nothing, so only one delivery can apply it.
         """
-        stmt = (
-            self.insert(PaymentEvent)
-            .values(
-                event_id=event_id,
-                provider=provider,
-                event_type=event_type[:64],
-                user_id=user_id,
-                received_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(PaymentEvent.event_id)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        params = {
+            "event_id": event_id,
+            "provider": provider,
+            "event_type": event_type[:64],
+            "user_id": user_id,
+            "received_at": at,
+        }
+        result = await self.session.execute(self.for_backend(_RECORD_EVENT), params)
+        return result.scalar_one_or_none() is not None
 
     async def lock_account(self, user_id: int) -> bool:
         """Lock the user's row until commit, so billing changes of one user run one at a time.
@@ -117,8 +138,20 @@ class BillingRepository(Repository):
         SQLite has no row locks; its BEGIN IMMEDIATE already serialises writers.
         Whether the user exists.
         """
-        stmt = select(User.id).where(User.id == user_id).with_for_update(key_share=True)
-        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        result = await self.session.execute(_LOCK_ACCOUNT, {"user_id": user_id})
+        return result.scalar_one_or_none() is not None
+
+    async def lock_with_subscription(self, user_id: int) -> tuple[bool, UserSubscription | None]:
+        """`lock_account`, then the user's subscription row as it stands under that lock, in
+        one trip to the database (the path of every Stripe delivery). The row comes back
+        detached from the session: read it, write through `save_subscription`."""
+        params = {"user_id": user_id}
+        locked, found = await fetch_all(
+            self.session, [(_LOCK_ACCOUNT, params), (_SUBSCRIPTION, params)]
+        )
+        if not locked:
+            return False, None
+        return True, UserSubscription(**found[0]) if found else None
 
     async def save_subscription(self, user_id: int, **fields: Any) -> UserSubscription:
         """Insert or update the user's subscription row in one statement; the row as stored."""

@@ -47,6 +47,7 @@ READS: dict[str, Read] = {
     "users.account_rows": _account_rows,
     "profiles.get": lambda w, u: w.profiles.get(u),
     "subscriptions.get": lambda w, u: w.subscriptions.get(u),
+    "billing.lock_with_subscription": lambda w, u: w.billing.lock_with_subscription(u),
     "subscriptions.with_plan": lambda w, u: w.subscriptions.with_plan(u),
     "subscriptions.with_user": lambda w, u: w.subscriptions.with_user(u),
     "usage.used": lambda w, u: w.usage.used(u, "ai_chat", date(2026, 11, 25)),
