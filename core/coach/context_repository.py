@@ -170,26 +170,20 @@ VOLUME = (
     .group_by(YEAR, MONTH, ActivityMetrics.sport)
     .order_by(YEAR.desc(), MONTH.desc(), SESSIONS.desc(), ActivityMetrics.sport)
 )
-FITNESS = (
-    select(*_columns(FitnessMetrics, FitnessFigures))
-    .where(
-        FitnessMetrics.user_id == USER,
-        FitnessMetrics.day <= TODAY,
-        FitnessMetrics.day >= bindparam("fitness"),
+
+
+def _latest_day(model: Any, shape: type[Any], since: str) -> Any:
+    """The newest of the user's daily rows from `since` up to today."""
+    return (
+        select(*_columns(model, shape))
+        .where(model.user_id == USER, model.day <= TODAY, model.day >= bindparam(since))
+        .order_by(model.day.desc())
+        .limit(1)
     )
-    .order_by(FitnessMetrics.day.desc())
-    .limit(1)
-)
-WELLNESS = (
-    select(*_columns(GarminFitnessData, WellnessFigures))
-    .where(
-        GarminFitnessData.user_id == USER,
-        GarminFitnessData.day <= TODAY,
-        GarminFitnessData.day >= bindparam("wellness"),
-    )
-    .order_by(GarminFitnessData.day.desc())
-    .limit(1)
-)
+
+
+FITNESS = _latest_day(FitnessMetrics, FitnessFigures, "fitness")
+WELLNESS = _latest_day(GarminFitnessData, WellnessFigures, "wellness")
 GOALS = (
     select(*_columns(RaceGoal, UpcomingGoal))
     .where(RaceGoal.user_id == USER, RaceGoal.race_date >= TODAY)
@@ -225,13 +219,12 @@ class ContextRepository(Repository):
             "volume": window.volume_from,
             "fitness": window.fitness_from,
             "wellness": window.wellness_from,
+            "chat": window.chat_from,
         }
         reads = [RECENT, VOLUME, FITNESS, WELLNESS, GOALS, PLAN]
         if window.chat_from is not None:
             reads.append(MESSAGES)
-        results = await fetch_all(
-            self.session, [(r, {**params, "chat": window.chat_from}) for r in reads]
-        )
+        results = await fetch_all(self.session, [(r, params) for r in reads])
         recent, volume, fitness, wellness, goals, plan, *chat = results
         return ContextRows(
             activities=[RecentActivity(**r) for r in recent],
